@@ -1,0 +1,64 @@
+"""Behaviour detection: a blank English spaCy pipeline with the qscore components.
+
+>>> from qscore.detect import make_pipeline, conversation_doc
+>>> nlp = make_pipeline()
+>>> doc = nlp("so um what seems to be the problem with the router")
+>>> doc._.qscore_tags
+['open_question']
+"""
+
+from __future__ import annotations
+
+import bisect
+
+import spacy
+from spacy.attrs import IDX
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from ..transcript import Conversation
+from .components import CORE_TAGS, SPANS_KEY, TAGS, TURNS_KEY, register_extensions
+
+__all__ = ["CORE_TAGS", "TAGS", "SPANS_KEY", "TURNS_KEY", "make_pipeline", "conversation_doc", "TURN_SEPARATOR"]
+
+PIPELINE = ("qscore_phrases", "qscore_questions", "qscore_restatements", "qscore_names")
+TURN_SEPARATOR = "\n\n"
+
+
+def make_pipeline(model: str | None = None) -> Language:
+    """spaCy's blank English tokenizer plus the qscore components (no statistical model needed).
+
+    `model` names an installed spaCy pipeline to build on instead (its own components are
+    disabled: the detectors use tokens only).
+    """
+    register_extensions()
+    nlp = spacy.blank("en") if model is None else spacy.load(model, exclude=["ner", "lemmatizer", "parser", "tagger", "attribute_ruler", "senter", "tok2vec"])
+    for name in PIPELINE:
+        nlp.add_pipe(name)
+    nlp.initialize()
+    return nlp
+
+
+def conversation_doc(nlp: Language, conv: Conversation) -> Doc:
+    """One Doc per conversation: turns joined by a blank line, each turn a span in
+    `doc.spans["qscore_turns"]` labelled with its role, so detectors see the context."""
+    texts = [t.text.replace("\r", " ").replace("\n", " ") for t in conv.turns]
+    doc = nlp.make_doc(TURN_SEPARATOR.join(texts))
+    doc._.qscore_conversation_id = conv.conversation_id
+    starts = doc.to_array([IDX]).tolist() if len(doc) else []
+    spans, table, offsets = [], [], []
+    offset = 0
+    for turn, text in zip(conv.turns, texts):
+        first = bisect.bisect_left(starts, offset)
+        last = bisect.bisect_left(starts, offset + len(text))
+        role = turn.role or "unknown"
+        spans.append(Span(doc, first, last, label=role))
+        table.append((first, last, role, turn.speaker))
+        offsets.append(offset)
+        offset += len(text) + len(TURN_SEPARATOR)
+    doc.spans[TURNS_KEY] = spans
+    for span, turn in zip(doc.spans[TURNS_KEY], conv.turns):
+        span._.qscore_speaker = turn.speaker
+    doc.user_data["_qscore_turn_table"] = table
+    doc.user_data["_qscore_turn_chars"] = offsets
+    return doc

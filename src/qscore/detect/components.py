@@ -1,0 +1,467 @@
+"""spaCy components that tag service behaviours, with the words that show them.
+
+Each component is a registered factory (usable in any spaCy pipeline: `nlp.add_pipe("qscore_questions")`)
+that writes labelled spans to `doc.spans["qscore"]`; a span's label is a rubric tag and its text is
+the evidence. A Doc built by `qscore.detect.conversation_doc` holds a whole conversation with one
+span per turn in `doc.spans["qscore_turns"]` (label: role; `span._.qscore_speaker`), which lets
+the restatement and name detectors compare a turn with what the other side said before. On a
+plain Doc the whole text is one turn of unknown role.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import srsly
+from spacy.attrs import LOWER
+from spacy.language import Language
+from spacy.matcher import Matcher
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from .lexicon import Lexicon, load_lexicon, load_patterns
+from .patterns import PatternMatcher, _is_punct
+from .questions import UNIT_END, QuestionFinder
+
+SPANS_KEY = "qscore"
+TURNS_KEY = "qscore_turns"
+CORE_TAGS = ("open_question", "closed_question", "high_gain_question", "restate_feeling",
+             "restate_fact", "thanks", "bridge")
+TAGS = CORE_TAGS + ("follow_up", "check_satisfaction", "set_expectation", "offer_options",
+                    "apology", "greeting", "use_name")
+GREETING_WINDOW = 12  # a greeting opens a turn: within its first tokens
+SECOND_PERSON = frozenset({"you", "your", "youre", "youve", "youd", "u", "ur", "yourself", "yours"})
+SELF_FEELING = frozenset({"i", "im", "'m", "am", "we", "'re", "were"})
+
+
+def _tags_in(span: Span | Doc) -> list[str]:
+    doc = span if isinstance(span, Doc) else span.doc
+    start, end = (0, len(doc)) if isinstance(span, Doc) else (span.start, span.end)
+    group = doc.spans.get(SPANS_KEY, [])
+    return sorted({s.label_ for s in group if s.start >= start and s.end <= end})
+
+
+def register_extensions() -> None:
+    if not Doc.has_extension("qscore_conversation_id"):
+        Doc.set_extension("qscore_conversation_id", default=None)
+    if not Span.has_extension("qscore_speaker"):
+        Span.set_extension("qscore_speaker", default=None)
+    if not Span.has_extension("qscore_tags"):
+        Span.set_extension("qscore_tags", getter=_tags_in)
+    if not Doc.has_extension("qscore_tags"):
+        Doc.set_extension("qscore_tags", getter=_tags_in)
+
+
+register_extensions()
+
+
+# -- shared helpers ---------------------------------------------------------------------------
+_PUNCT_CACHE: dict[str, bool] = {}
+
+
+def token_view(doc: Doc) -> tuple[list[str], list[bool]]:
+    """Lowercase strings and punctuation/space flags, computed once per Doc and shared by the
+    components (read from the Doc's array: creating a `Token` object per token costs more
+    than all the detectors together)."""
+    cached = doc.user_data.get("_qscore_tokens")
+    if cached is None or len(cached[0]) != len(doc):
+        strings = doc.vocab.strings
+        lowers = [strings[h] for h in doc.to_array([LOWER]).tolist()]
+        flags = _PUNCT_CACHE
+        punct = []
+        for word in lowers:
+            flag = flags.get(word)
+            if flag is None:
+                flag = flags[word] = _is_punct(word) or word.isspace()
+            punct.append(flag)
+        cached = doc.user_data["_qscore_tokens"] = (lowers, punct)
+    return cached
+
+
+def turn_table(doc: Doc) -> list[tuple[int, int, str, str | None]]:
+    """(start, end, role, speaker) per turn, cached on the Doc; a plain Doc is one turn."""
+    cached = doc.user_data.get("_qscore_turn_table")
+    if cached is not None:
+        return cached
+    if TURNS_KEY in doc.spans and len(doc.spans[TURNS_KEY]):
+        table = [(t.start, t.end, t.label_, t._.qscore_speaker) for t in doc.spans[TURNS_KEY]]
+    else:
+        table = [(0, len(doc), "unknown", None)]
+    doc.user_data["_qscore_turn_table"] = table
+    return table
+
+
+def add_spans(doc: Doc, spans: Iterable[Span]) -> None:
+    spans = list(spans)
+    if not spans:
+        return
+    if SPANS_KEY in doc.spans:
+        doc.spans[SPANS_KEY].extend(spans)
+    else:
+        doc.spans[SPANS_KEY] = spans
+
+
+def units(lowers: list[str], punct: list[bool], start: int, end: int) -> list[tuple[int, int]]:
+    """Sentence-like units of a turn: split at . ! ? ; (a recogniser's turn is one unit)."""
+    out = []
+    unit_start = start
+    for i in range(start, end):
+        if punct[i] and (lowers[i] in UNIT_END or "?" in lowers[i]):
+            if i + 1 > unit_start:
+                out.append((unit_start, i + 1))
+            unit_start = i + 1
+    if unit_start < end:
+        out.append((unit_start, end))
+    return out
+
+
+class _ResourceComponent:
+    """Common set-up: resources load in `initialize` (or lazily on first call) and serialise."""
+
+    def __init__(self, nlp: Language, name: str, lexicon_path: str | None, patterns_path: str | None) -> None:
+        self.nlp = nlp
+        self.name = name
+        self.lexicon_path = lexicon_path
+        self.patterns_path = patterns_path
+        self.lex: Lexicon | None = None
+        self.patterns: list[dict] = []
+        self.matcher: Matcher | None = None
+
+    def initialize(self, get_examples: Callable | None = None, *, nlp: Language | None = None,
+                   lexicon_path: str | None = None, patterns_path: str | None = None) -> None:
+        self.lexicon_path = lexicon_path or self.lexicon_path
+        self.patterns_path = patterns_path or self.patterns_path
+        self.lex = load_lexicon(self.lexicon_path)
+        self.patterns = [p for p in load_patterns(self.patterns_path) if self._wants(p["label"])]
+        self._build_matcher(validate=True)
+        self._setup()
+
+    def _build_matcher(self, validate: bool) -> None:
+        self.matcher = None
+        if not self.patterns:
+            return
+        if validate:  # spaCy's schema checks every pattern; matching itself uses PatternMatcher
+            checker = Matcher(self.nlp.vocab, validate=True)
+            for row in self.patterns:
+                checker.add(row["label"], [row["pattern"]])
+        self.matcher = PatternMatcher()
+        for row in self.patterns:
+            self.matcher.add(("-" if row.get("exclude") else "+") + row["label"], row["pattern"])
+
+    def _ensure(self) -> None:
+        if self.lex is None:
+            self.initialize()
+
+    def _wants(self, label: str) -> bool:
+        return False
+
+    def _setup(self) -> None:
+        pass
+
+    def _matches(self, doc: Doc) -> dict[str, list[tuple[int, int]]]:
+        """Matches by label, with `exclude` patterns removing the matches they overlap."""
+        if self.matcher is None:
+            return {}
+        found: dict[str, list[tuple[int, int]]] = {}
+        excluded: dict[str, list[tuple[int, int]]] = {}
+        lowers, _punct = token_view(doc)
+        for key, start, end in self.matcher(lowers):
+            (excluded if key[0] == "-" else found).setdefault(key[1:], []).append((start, end))
+        for label, bad in excluded.items():
+            if label in found:
+                found[label] = [(s, e) for s, e in found[label]
+                                if not any(bs < e and s < be for bs, be in bad)]
+        return found
+
+    # serialisation: the resources travel with the pipeline (no pickle)
+    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        self._ensure()
+        srsly.write_jsonl(path / "patterns.jsonl", self.patterns)
+        lex = {name: sorted(words) for name, words in self.lex.lists.items()}
+        srsly.write_json(path / "lexicon.json", lex)
+
+    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> _ResourceComponent:
+        path = Path(path)
+        self.lex = Lexicon({k: frozenset(v) for k, v in srsly.read_json(path / "lexicon.json").items()})
+        self.patterns = list(srsly.read_jsonl(path / "patterns.jsonl"))
+        self._build_matcher(validate=False)
+        self._setup()
+        return self
+
+
+# -- questions -------------------------------------------------------------------------------
+class QuestionTagger(_ResourceComponent):
+    """open_question / closed_question / high_gain_question, by form (works without "?")."""
+
+    def _setup(self) -> None:
+        self.finder = QuestionFinder(self.lex)
+
+    def __call__(self, doc: Doc) -> Doc:
+        self._ensure()
+        lowers, punct = token_view(doc)
+        spans = []
+        for start, end, _role, _speaker in turn_table(doc):
+            for q in self.finder.find(lowers, punct, start, end):
+                spans.append(Span(doc, q.start, q.end, label=f"{q.kind}_question"))
+                if q.high_gain:
+                    spans.append(Span(doc, q.start, q.end, label="high_gain_question"))
+        add_spans(doc, spans)
+        return doc
+
+
+# -- phrase-list tags ------------------------------------------------------------------------
+class PhraseTagger(_ResourceComponent):
+    """thanks, bridge, follow_up, check_satisfaction, set_expectation, offer_options, apology,
+    greeting: token patterns from `resources/phrases.jsonl` (SpanRuler format plus `exclude`)."""
+
+    def _wants(self, label: str) -> bool:
+        return not label.startswith("_")
+
+    def __call__(self, doc: Doc) -> Doc:
+        self._ensure()
+        found = self._matches(doc)
+        if not found:
+            return doc
+        greetings = found.pop("greeting", [])
+        spans = [Span(doc, s, e, label=label) for label, hits in found.items() for s, e in hits]
+        if greetings:
+            spans.extend(self._opening_greetings(doc, greetings))
+        add_spans(doc, filter_spans_by_label(spans))
+        return doc
+
+    def _opening_greetings(self, doc: Doc, hits: list[tuple[int, int]]) -> list[Span]:
+        """A greeting opens the conversation: one of the speaker's first two turns, at its start."""
+        turns = turn_table(doc)
+        starts = [t[0] for t in turns]
+        seen: dict[str | None, int] = {}
+        rank = []
+        for _start, _end, _role, speaker in turns:
+            seen[speaker] = seen.get(speaker, 0) + 1
+            rank.append(seen[speaker])
+        out = []
+        for s, e in hits:
+            i = bisect.bisect_right(starts, s) - 1
+            if i >= 0 and rank[i] <= 2 and s - turns[i][0] < GREETING_WINDOW:
+                out.append(Span(doc, s, e, label="greeting"))
+        return out
+
+
+def filter_spans_by_label(spans: list[Span]) -> list[Span]:
+    """Overlapping matches of one label keep the longest (one piece of evidence each)."""
+    by_label: dict[str, list[Span]] = {}
+    for span in spans:
+        by_label.setdefault(span.label_, []).append(span)
+    out: list[Span] = []
+    for group in by_label.values():
+        out.extend(filter_spans(group) if len(group) > 1 else group)
+    return out
+
+
+# -- restatements ----------------------------------------------------------------------------
+class RestatementTagger(_ResourceComponent):
+    """restate_fact and restate_feeling, by comparing a turn with what the other side said.
+
+    restate_fact: a unit shares enough content words (numbers, names, nouns, verbs, after light
+    stemming) with the other side's recent turns, with a restating marker ("so", "just to
+    confirm", "if I've got this right") or with many shared words.
+    restate_feeling: an emotion word in a reflecting frame ("sounds", "must be", "you've been",
+    "that's really ..."), not inside a bare formula ("I understand your frustration") unless the
+    unit also reflects something specific the customer said.
+    """
+
+    WINDOW = 4  # other-side turns to look back over
+    FACT_MIN_WITH_MARKER = 2
+    FACT_MIN_WITHOUT_MARKER = 4
+    FRAME_REACH = 6  # tokens a frame may stand before the emotion word
+
+    def _wants(self, label: str) -> bool:
+        return label in ("_restate_marker", "_feeling_frame", "_empathy_formula")
+
+    def _setup(self) -> None:
+        self.stop = self.lex["stopwords"]
+        self.feeling = self.lex["feeling"]
+        self.feeling_2p = self.lex["feeling_second_person"]
+        self._stems: dict[str, str | None] = {}
+
+    def stem(self, word: str) -> str | None:
+        """Content-word key: None for stopwords and punctuation; light suffix stripping."""
+        cached = self._stems.get(word)
+        if cached is not None or word in self._stems:
+            return cached
+        key: str | None
+        if word in self.stop or not word[:1].isalnum() or (len(word) < 3 and not word.isdigit()):
+            key = None
+        else:
+            key = word
+            if key[:1].isdigit():
+                key = key.rstrip("stndrh") or key  # 3rd -> 3, 21st -> 21
+            elif len(key) > 5 and key.endswith("ing"):
+                key = key[:-3]
+            elif len(key) > 4 and key.endswith("ied"):
+                key = key[:-3] + "y"
+            elif len(key) > 4 and key.endswith("ed"):
+                key = key[:-2]
+            elif len(key) > 4 and key.endswith("ies"):
+                key = key[:-3] + "y"
+            elif len(key) > 3 and key.endswith("s") and not key.endswith("ss"):
+                key = key[:-1]
+            key = key.rstrip("e") or key
+        self._stems[word] = key
+        return key
+
+    def __call__(self, doc: Doc) -> Doc:
+        self._ensure()
+        lowers, punct = token_view(doc)
+        cues = self._matches(doc)
+        markers = sorted(s for s, _ in cues.get("_restate_marker", []))
+        frames = cues.get("_feeling_frame", [])
+        formulas = cues.get("_empathy_formula", [])
+        turns = turn_table(doc)
+        stem = self.stem
+        turn_stems = [{k for k in map(stem, lowers[start:end]) if k} for start, end, _r, _s in turns]
+        spans = []
+        for index, (turn_start, turn_end, _role, _speaker) in enumerate(turns):
+            other = self._other_side(turns, turn_stems, index)
+            turn_markers = [m for m in markers if turn_start <= m < turn_end]
+            for start, end in units(lowers, punct, turn_start, turn_end):
+                overlap = 0
+                if other:
+                    overlap = len({k for k in map(stem, lowers[start:end]) if k} & other)
+                marker = next((m for m in turn_markers if start <= m < end), None)
+                need = self.FACT_MIN_WITH_MARKER if marker is not None else self.FACT_MIN_WITHOUT_MARKER
+                if overlap >= need:
+                    spans.append(Span(doc, marker if marker is not None else start, end, label="restate_fact"))
+                feeling = self._feeling(lowers, start, end, frames, formulas, overlap)
+                if feeling is not None:
+                    spans.append(Span(doc, feeling, end, label="restate_feeling"))
+        add_spans(doc, spans)
+        return doc
+
+    def _other_side(self, turns: list[tuple], stems: list[set[str]], index: int) -> set[str]:
+        _s, _e, role, speaker = turns[index]
+        out: set[str] = set()
+        taken = 0
+        for j in range(index - 1, -1, -1):
+            _s, _e, other_role, other_speaker = turns[j]
+            if other_speaker == speaker or (role != "unknown" and other_role == role):
+                continue
+            out |= stems[j]
+            taken += 1
+            if taken == self.WINDOW:
+                break
+        return out
+
+    def _feeling(self, lowers: list[str], start: int, end: int, frames: list[tuple[int, int]],
+                 formulas: list[tuple[int, int]], overlap: int) -> int | None:
+        """Start of the reflecting frame when the unit reflects an emotion, else None."""
+        for i in range(start, end):
+            word = lowers[i]
+            strong = word in self.feeling
+            if not strong and word not in self.feeling_2p:
+                continue
+            if any(s <= i < e for s, e in formulas) and overlap < 2:
+                continue  # "I understand your frustration": a formula, nothing reflected
+            if i - 1 >= start and lowers[i - 1] in SELF_FEELING or (
+                    i - 2 >= start and lowers[i - 2] in SELF_FEELING and lowers[i - 1] in ("so", "really", "very", "a", "bit")):
+                continue  # the agent's own feeling: "I'm so glad", "we're delighted"
+            lo = max(start, i - self.FRAME_REACH)
+            if strong:
+                frame = next((s for s, e in frames if lo <= s < i or s <= i < e), None)
+                if frame is not None:
+                    return frame
+            elif any(lowers[j] in SECOND_PERSON for j in range(lo, i)):
+                return lo
+        return None
+
+
+# -- names -----------------------------------------------------------------------------------
+class NameTagger(_ResourceComponent):
+    """use_name: the turn addresses the other side by their name (from their speaker label, a
+    self-introduction such as "my name is Ana", or a title: "Mr Okafor")."""
+
+    TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "mister", "missus", "mx", "sr", "sra", "herr", "frau"})
+    INTRO = (("my", "name", "is"), ("name", "is"), ("this", "is"), ("names",), ("it", "'s"), ("its",))
+    INTRO_FIRST = frozenset(intro[0] for intro in INTRO)
+
+    def _setup(self) -> None:
+        lex = self.lex
+        self.common = lex["stopwords"] | lex["aux"] | lex["marker"] | lex["feeling"] | lex["wh"]
+        self.generic = lex["generic_speaker"]
+
+    def _speaker_name(self, speaker: str | None) -> str | None:
+        if not speaker:
+            return None
+        first = speaker.strip().split()[0].lower().strip(".,:;()[]")
+        if not first.isalpha() or first in self.generic or len(first) < 2:
+            return None
+        return first
+
+    def _introduced(self, lowers: list[str], start: int, end: int) -> set[str]:
+        names = set()
+        for i in range(start, min(end, start + 40)):
+            if lowers[i] not in self.INTRO_FIRST:
+                continue
+            for intro in self.INTRO:
+                n = len(intro)
+                if tuple(lowers[i:i + n]) == intro and i + n < end:
+                    cand = lowers[i + n]
+                    if cand.isalpha() and cand not in self.common and len(cand) > 1:
+                        names.add(cand)
+        return names
+
+    def __call__(self, doc: Doc) -> Doc:
+        self._ensure()
+        lowers, _punct = token_view(doc)
+        turns = turn_table(doc)
+        names: dict[str | None, set[str]] = {}
+        for start, end, _role, speaker in turns:
+            own = names.setdefault(speaker, set())
+            label_name = self._speaker_name(speaker)
+            if label_name:
+                own.add(label_name)
+            own |= self._introduced(lowers, start, end)
+        spans = []
+        for start, end, _role, speaker in turns:
+            mine = names.get(speaker, set())
+            theirs = set().union(*(v for k, v in names.items() if k != speaker)) - mine
+            for i in range(start, end):
+                word = lowers[i]
+                if word in self.TITLES and i + 1 < end and lowers[i + 1].strip(".").isalpha():
+                    j = i + 2 if lowers[i + 1] == "." else i + 1
+                    if j < end and lowers[j] not in self.common:
+                        spans.append(Span(doc, i, j + 1, label="use_name"))
+                    continue
+                if word in theirs and (word not in self.common or doc[i].text.istitle()):
+                    if i > start and lowers[i - 1] in self.TITLES:
+                        continue
+                    spans.append(Span(doc, i, i + 1, label="use_name"))
+        add_spans(doc, spans)
+        return doc
+
+
+# -- factories -------------------------------------------------------------------------------
+DEFAULT_CONFIG = {"lexicon_path": None, "patterns_path": None}
+
+
+@Language.factory("qscore_questions", default_config=DEFAULT_CONFIG)
+def make_questions(nlp: Language, name: str, lexicon_path: str | None, patterns_path: str | None) -> QuestionTagger:
+    return QuestionTagger(nlp, name, lexicon_path, patterns_path)
+
+
+@Language.factory("qscore_phrases", default_config=DEFAULT_CONFIG)
+def make_phrases(nlp: Language, name: str, lexicon_path: str | None, patterns_path: str | None) -> PhraseTagger:
+    return PhraseTagger(nlp, name, lexicon_path, patterns_path)
+
+
+@Language.factory("qscore_restatements", default_config=DEFAULT_CONFIG)
+def make_restatements(nlp: Language, name: str, lexicon_path: str | None, patterns_path: str | None) -> RestatementTagger:
+    return RestatementTagger(nlp, name, lexicon_path, patterns_path)
+
+
+@Language.factory("qscore_names", default_config=DEFAULT_CONFIG)
+def make_names(nlp: Language, name: str, lexicon_path: str | None, patterns_path: str | None) -> NameTagger:
+    return NameTagger(nlp, name, lexicon_path, patterns_path)

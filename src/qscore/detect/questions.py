@@ -1,0 +1,224 @@
+"""Find questions in a turn by their form, with or without question marks.
+
+Speech-recognition text has no "?", so a question is found by how it is built: a wh-word or an
+inverted auxiliary at the start of a clause ("so um when did it start", "okay do you have the
+receipt"), an inversion inside a run-on turn ("i see your order here when did you place it"), a
+request for an account ("can you walk me through what happened"), a tag ("...on the third right"),
+or, in typed text, a "?" after a declarative ("so that was on the 3rd?").
+
+Every function here works on plain lowercase token strings, so the logic is testable without
+spaCy and cheap on the hot path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .lexicon import Lexicon
+
+UNIT_END = frozenset({".", "!", "?", ";", "...", "…", "?!", "!?", "??", "!!"})
+SOFT_BREAK = frozenset({",", "-", "--", "—", "–", ":", "(", ")", '"'})
+DO_HAVE = frozenset({"do", "have", "has", "had", "dont", "havent", "hasnt", "hadnt"})
+PERSONAL = frozenset({"i", "you", "u", "ya", "we", "they", "he", "she", "it", "y'all"})
+NOT_OPTION = frozenset({"not", "so", "something", "anything", "whatever", "two", "less", "more", "else"})
+STRONG_ELLIPTICAL = frozenset({"anything else", "anything further", "any other", "any questions",
+                               "any more questions", "still there", "still with me"})
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    start: int  # token index (inclusive) of the question's first word
+    end: int  # token index (exclusive)
+    kind: str  # "open" | "closed"
+    high_gain: bool
+
+
+class QuestionFinder:
+    """Question forms from the lexicon's word lists; one instance per pipeline."""
+
+    def __init__(self, lex: Lexicon) -> None:
+        self.wh = lex["wh"]
+        self.wh_fused = lex["wh_fused"]
+        self.aux = lex["aux"]
+        self.neg = lex["negation"]
+        self.subject = lex["subject"]
+        self.pron_subject = lex["pronoun_subject"]
+        self.marker = lex["marker"]
+        self.what_next = lex["what_next"]
+        self.how_next = lex["how_next"]
+        self.tag_final = lex["tag_final"]
+        self.tag_blockers = lex["tag_blockers"]
+        self.backchannel = lex["backchannel"]
+        self.request_verb = lex["request_verb"]
+        self.request_open_next = lex["request_open_next"]
+        self.high_gain_words = lex["high_gain"]
+        self.elliptical = lex["elliptical"]
+        self.embedding = lex["embedding"]
+
+    # -- public -------------------------------------------------------------------------------
+    def find(self, lowers: list[str], punct: list[bool], start: int, end: int) -> list[Question]:
+        """Questions in tokens [start, end) of one turn."""
+        found: list[Question] = []
+        unit_start = start
+        for i in range(start, end + 1):
+            if i == end or (punct[i] and (lowers[i] in UNIT_END or "?" in lowers[i])) or lowers[i].isspace():
+                if i > unit_start or (i < end and i == unit_start):
+                    unit_end = i + 1 if i < end and not lowers[i].isspace() else i
+                    whole_turn = unit_start == start and unit_end >= end
+                    found.extend(self._unit(lowers, punct, unit_start, unit_end, whole_turn))
+                unit_start = i + 1
+        return found
+
+    # -- one sentence-like unit -------------------------------------------------------------
+    def _unit(self, lowers: list[str], punct: list[bool], start: int, end: int, whole_turn: bool) -> list[Question]:
+        words = [i for i in range(start, end) if not punct[i]]
+        if not words:
+            return []
+        has_qmark = any("?" in lowers[i] for i in range(start, end) if punct[i])
+        w = [lowers[i] for i in words]
+        self._qmark = has_qmark
+        if whole_turn and len(w) <= 4 and all(x in self.backchannel for x in w):
+            return []  # "really?", "oh is that right?", "you did?": backchannels, not questions
+        # a comma opens a question only in typed questions ("Hi Sam, how can I help?"); in
+        # statements it mostly opens a relative clause (", which is why")
+        soft = {k for k in range(1, len(words)) if any(
+            punct[j] and lowers[j] in SOFT_BREAK for j in range(words[k - 1] + 1, words[k]))} if has_qmark else set()
+        onsets: list[tuple[int, str]] = []
+        for k in range(len(w)):
+            at_onset = k == 0 or k in soft or w[k - 1] in self.marker
+            kind = self._form_at(w, k, at_onset)
+            if kind:
+                if onsets and k - onsets[-1][0] <= 1:
+                    continue  # "or do you", "um what": one question
+                onsets.append((k, kind))
+        if not onsets:
+            kind = self._tag_question(w) or self._elliptical(w, soft, has_qmark)
+            if kind:
+                onsets.append(kind)
+            elif has_qmark:
+                # a "?" after a wh-word of unusual shape ("what the heck is that?") is open;
+                # after a declarative ("so that was on the 3rd?") it is closed
+                first = next((k for k, x in enumerate(w) if x not in self.marker), 0)
+                onsets.append((first, "open" if w[first] in self.wh and len(w) > 1 else "closed"))
+        questions = []
+        for n, (k, kind) in enumerate(onsets):
+            stop = onsets[n + 1][0] if n + 1 < len(onsets) else len(w)
+            span_words = w[k:stop]
+            if kind == "open" and w[k] in ("which", "what") and self._offers_choice(w):
+                kind = "closed"  # "which would you prefer, a refund or a replacement?"
+            high_gain = kind == "open" and self._high_gain(span_words)
+            q_end = words[stop - 1] + 1
+            if stop == len(w) and end > q_end and "?" in lowers[end - 1]:
+                q_end = end
+            questions.append(Question(words[k], q_end, kind, high_gain))
+        return questions
+
+    def _form_at(self, w: list[str], k: int, at_onset: bool) -> str | None:
+        word = w[k]
+        n1 = w[k + 1] if k + 1 < len(w) else ""
+        n2 = w[k + 2] if k + 2 < len(w) else ""
+        prev = w[k - 1] if k > 0 else ""
+        if at_onset:
+            if word in self.wh_fused:
+                return "open"
+            if word in self.wh:
+                if word in ("which", "who") and k > 0 and n1 in self.aux:
+                    return None  # "and who was killed", "so which is why": relative clauses
+                if n1 in ("about", "if", "else") or n1 in self.aux or n1 in self.neg:
+                    return "open"
+                if word in ("what", "which", "whose") and n1 in self.what_next:
+                    return "open"
+                if word == "how" and n1 in self.how_next:
+                    return "open"
+                if word in ("who", "which", "whose") and n1 and n1 not in self.pron_subject:
+                    return "open"
+                if word == "why" and n1 == "not":
+                    return "open"
+                if not n1:
+                    return None  # a bare "what" / "why": repair or fragment
+                return None
+            if word in self.aux:
+                return self._inversion(w, k, n1, n2, mid=False)
+            if word in self.request_verb and self._open_request(w, k):
+                return "open"
+            return None
+        # inside a run-on unit: only unambiguous inversions count
+        if prev in self.embedding or prev in self.aux or prev in self.neg or prev in self.pron_subject or prev in ("to", "if", "whether", "than", "as"):
+            return None
+        if word in self.wh and n1 in self.aux and n2 in PERSONAL:
+            return "open"
+        if word in self.wh_fused and n1 in PERSONAL:
+            return "open"
+        if word in self.aux and n1 in PERSONAL and n2 and n2 not in self.aux:
+            if n1 == "i" and k + 2 >= len(w):
+                return None  # "so do i"
+            return self._inversion(w, k, n1, n2, mid=True)
+        return None
+
+    def _inversion(self, w: list[str], k: int, n1: str, n2: str, mid: bool) -> str | None:
+        """`w[k]` is an auxiliary: is it followed by a subject (a yes/no question)?"""
+        word = w[k]
+        j = k + 1
+        if n1 in self.neg:  # "don't you", "isn't it"
+            j += 1
+        subj = w[j] if j < len(w) else ""
+        if not subj or (j + 1 >= len(w) and not self._qmark):
+            return None  # "so do we", "or do they": an echo, unless typed with "?"
+
+        allowed = PERSONAL if (word in DO_HAVE or mid) else self.subject
+        if subj not in allowed:
+            return None
+        if word in ("can", "could", "would", "will") and subj in ("you", "u", "ya"):
+            # "can you tell me what happened", "could you walk me through it": open requests
+            m = j + 1
+            while m < len(w) and w[m] in ("please", "just", "maybe", "kindly", "also", "quickly"):
+                m += 1
+            if m < len(w) and w[m] in self.request_verb and self._open_request(w, m):
+                return "open"
+        return "closed"
+
+    def _open_request(self, w: list[str], k: int) -> bool:
+        """`w[k]` is a request verb: "tell me about", "walk me through", "describe what"."""
+        m = k + 1
+        if m < len(w) and w[m] in ("me", "us", "through"):
+            m += 1
+        nxt = w[m] if m < len(w) else ""
+        if w[k] == "describe":
+            return True
+        if w[k] in ("walk", "talk", "run") and (nxt == "through" or w[k + 1:k + 2] == ["through"]):
+            return True
+        if w[k] == "let":
+            return False
+        return nxt in self.request_open_next or nxt in self.wh
+
+    def _tag_question(self, w: list[str]) -> tuple[int, str] | None:
+        if len(w) < 4:
+            return None
+        last, before = w[-1], w[-2]
+        if last in self.tag_final and before not in self.tag_blockers:
+            return (max(0, len(w) - 8), "closed")
+        # "..., isn't it" / "... didn't you"
+        if last in PERSONAL and (before in self.neg or before.endswith("nt")) and len(w) >= 5:
+            return (max(0, len(w) - 8), "closed")
+        return None
+
+    def _elliptical(self, w: list[str], soft: set[int], has_qmark: bool) -> tuple[int, str] | None:
+        for k in range(len(w)):
+            if k and k not in soft and w[k - 1] not in self.marker:
+                continue
+            for size in (4, 3, 2):
+                phrase = " ".join(w[k:k + size])
+                if phrase in self.elliptical and (has_qmark or phrase in STRONG_ELLIPTICAL):
+                    return (k, "closed")
+        return None
+
+    def _offers_choice(self, words: list[str]) -> bool:
+        for i, x in enumerate(words[:-1]):
+            if x == "or" and i > 1 and words[i + 1] not in NOT_OPTION:
+                return True
+        return False
+
+    def _high_gain(self, words: list[str]) -> bool:
+        if any(x in self.high_gain_words for x in words):
+            return True
+        return any(a == "look" and b == "like" for a, b in zip(words, words[1:]))

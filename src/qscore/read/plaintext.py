@@ -1,0 +1,111 @@
+"""Plain `Name: text` transcripts.
+
+One conversation per file, or several, each introduced by a header line (`# id`, `=== id ===`)
+optionally followed by `# key: value` metadata lines. A line without a `Name:` prefix continues
+the previous turn. An optional timestamp may lead a line: `[00:01:05] Name: text`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from ..transcript import Conversation, Turn
+from .errors import TranscriptError
+from .sources import read_text, stem
+
+TIMESTAMP = r"(?:\[?(?P<ts>\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?)\]?\s+)?"
+TURN_LINE = re.compile(TIMESTAMP + r"(?P<speaker>[^\s:#\[\]][^:\[\]]{0,39}?)\s*:\s*(?P<text>.*)$")
+HEADER = re.compile(r"^\s*(?:#+\s*(?P<hash>.*?)|={3,}\s*(?P<eq>.*?)\s*={3,})\s*$")
+META = re.compile(r"^(?P<key>[A-Za-z_][\w ]{0,30}?)\s*:\s*(?P<value>.+)$")
+ID_KEYS = {"conversation", "conversation_id", "conversation id", "id", "call", "chat"}
+KNOWN_META = ("agent_id", "channel", "started_at")
+
+
+def _seconds(ts: str | None) -> float | None:
+    if not ts:
+        return None
+    parts = ts.replace(",", ".").split(":")
+    total = 0.0
+    for part in parts:
+        total = total * 60 + float(part)
+    return total
+
+
+def read_plaintext(path: str) -> Iterator[Conversation | TranscriptError]:
+    lines, errors = read_text(path)
+    if errors:
+        yield from errors
+        return
+    has_headers = any(HEADER.match(line) for line in lines)
+    current: dict | None = None
+    if not has_headers:
+        current = _new(stem(path), 1)
+
+    def finish(conv: dict | None) -> Iterator[Conversation | TranscriptError]:
+        if conv is None:
+            return
+        if not conv["turns"]:
+            yield TranscriptError(path, conv["line"], f"empty conversation {conv['id']!r} (no 'Name: text' lines)")
+            return
+        yield Conversation(
+            conversation_id=conv["id"], turns=conv["turns"], extra=conv["extra"],
+            agent_id=conv["meta"].get("agent_id"), channel=conv["meta"].get("channel"),
+            started_at=conv["meta"].get("started_at"), source=f"{path}:{conv['line']}",
+        )
+
+    in_header = False
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            in_header = False
+            continue
+        header = HEADER.match(line) if has_headers else None
+        if header:
+            body = (header.group("hash") if header.group("hash") is not None else header.group("eq")) or ""
+            meta = META.match(body)
+            if in_header and current is not None and meta:
+                _apply_meta(current, meta.group("key"), meta.group("value"))
+                continue
+            yield from finish(current)
+            current = _new(f"{stem(path)}-{number}", number)
+            in_header = True
+            if meta and meta.group("key").strip().lower() in ID_KEYS:
+                current["id"] = meta.group("value").strip()
+            elif meta:
+                _apply_meta(current, meta.group("key"), meta.group("value"))
+            elif body:
+                current["id"] = body
+            continue
+        in_header = False
+        if current is None:
+            yield TranscriptError(path, number, "text before the first conversation header")
+            return
+        match = TURN_LINE.match(line)
+        if match:
+            current["turns"].append(Turn(
+                speaker=match.group("speaker").strip(), text=match.group("text").strip(),
+                start=_seconds(match.group("ts")),
+            ))
+        elif current["turns"]:
+            turn = current["turns"][-1]
+            turn.text = f"{turn.text} {line.strip()}".strip()
+        else:
+            yield TranscriptError(path, number, f"expected 'Name: text', got {line.strip()[:40]!r}")
+            current = None if has_headers else _new(stem(path), number)
+            if not has_headers:
+                return
+    yield from finish(current)
+
+
+def _new(cid: str, line: int) -> dict:
+    return {"id": cid, "line": line, "turns": [], "meta": {}, "extra": {}}
+
+
+def _apply_meta(conv: dict, key: str, value: str) -> None:
+    key = key.strip().lower().replace(" ", "_")
+    if key in ("conversation", "conversation_id", "id"):
+        conv["id"] = value.strip()
+    elif key in KNOWN_META:
+        conv["meta"][key] = value.strip()
+    else:
+        conv["extra"][key] = value.strip()

@@ -1,0 +1,112 @@
+"""CSV / TSV in long form: one turn per row, rows of a conversation grouped by `conversation_id`."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+
+from ..transcript import Conversation
+from .errors import TranscriptError
+from .records import conversation_from_record
+from .sources import iter_lines
+
+REQUIRED = ("conversation_id", "speaker", "text")
+# Column names people export under other spellings.
+ALIASES = {
+    "conversation": "conversation_id", "conv_id": "conversation_id", "call_id": "conversation_id",
+    "chat_id": "conversation_id", "transcript_id": "conversation_id",
+    "utterance": "text", "message": "text", "content": "text",
+    "participant": "speaker", "name": "speaker", "author": "speaker",
+    "start_time": "start", "offset": "start",
+}
+CONVERSATION_COLUMNS = ("agent_id", "channel", "started_at")
+
+
+def read_table(path: str, delimiter: str) -> Iterator[Conversation | TranscriptError]:
+    numbered: list[int] = []
+    decode_errors: list[TranscriptError] = []
+
+    def lines() -> Iterator[str]:
+        for number, item in iter_lines(path):
+            if isinstance(item, TranscriptError):
+                decode_errors.append(item)
+                item = ""
+            numbered.append(number)
+            yield item + "\n"
+
+    reader = csv.reader(lines(), delimiter=delimiter, strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        yield TranscriptError(path, None, "empty file (no header row)")
+        return
+    except csv.Error as exc:
+        yield TranscriptError(path, 1, f"malformed CSV header: {exc}")
+        return
+    columns = [ALIASES.get(h.strip().lower(), h.strip().lower()) for h in header]
+    missing = [c for c in REQUIRED if c not in columns and not (c == "speaker" and "role" in columns)]
+    if missing:
+        yield TranscriptError(
+            path, 1,
+            f"header lacks column(s) {', '.join(missing)} (found: {', '.join(columns)}); "
+            "long form needs conversation_id, speaker, text and optionally role, start",
+        )
+        return
+
+    groups: dict[str, dict] = {}
+    bad: dict[str, TranscriptError] = {}
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            yield TranscriptError(path, numbered[-1] if numbered else None, f"malformed CSV: {exc}")
+            return
+        line = numbered[-1] if numbered else None
+        if decode_errors:
+            yield from decode_errors
+            decode_errors.clear()
+            continue
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(columns):
+            yield TranscriptError(path, line, f"row has {len(row)} fields, header has {len(columns)}")
+            continue
+        values = dict(zip(columns, row))
+        cid = values.get("conversation_id", "").strip()
+        if not cid:
+            yield TranscriptError(path, line, "row has an empty conversation_id")
+            continue
+        if cid in bad:
+            continue
+        group = groups.get(cid)
+        if group is None:
+            group = groups[cid] = {"conversation_id": cid, "turns": [], "_line": line}
+            for key in CONVERSATION_COLUMNS:
+                if values.get(key):
+                    group[key] = values[key]
+        turn = {k: v for k, v in values.items() if k != "conversation_id" and k not in CONVERSATION_COLUMNS}
+        turn = {k: v for k, v in turn.items() if v != "" or k == "text"}
+        if not turn.get("text", "").strip():
+            err = TranscriptError(path, line, f"conversation {cid!r}: row has no text")
+            bad[cid] = err
+            groups.pop(cid, None)
+            yield err
+            continue
+        turn["_line"] = line
+        group["turns"].append(turn)
+
+    for cid, group in groups.items():
+        first_line = group.pop("_line")
+        lines_of = [t.pop("_line") for t in group["turns"]]
+        try:
+            conv = conversation_from_record(group, path, first_line, cid)
+        except TranscriptError as exc:
+            # Point at the row of the offending turn when the message names one.
+            if exc.problem.startswith("turn "):
+                index = int(exc.problem.split()[1].rstrip(":"))
+                exc.line = lines_of[index]
+            yield exc
+            continue
+        yield conv
