@@ -20,9 +20,20 @@ UNIT_END = frozenset({".", "!", "?", ";", "...", "…", "?!", "!?", "??", "!!"})
 SOFT_BREAK = frozenset({",", "-", "--", "—", "–", ":", "(", ")", '"'})
 DO_HAVE = frozenset({"do", "have", "has", "had", "dont", "havent", "hasnt", "hadnt"})
 PERSONAL = frozenset({"i", "you", "u", "ya", "we", "they", "he", "she", "it", "y'all"})
+PUNCTUATED_BY = frozenset({".", ",", "?", "!"})
+MODALS = frozenset({"can", "could", "would", "will", "shall", "should", "may", "might", "ca", "wo"})
+BE = frozenset({"is", "was", "are", "were", "s", "'s", "re", "'re"})
+DEMONSTRATIVE = frozenset({"that", "this", "there", "everything", "anything", "anyone", "anybody"})
+# after "is that" inside a run-on turn: a check ("...twice is that right"), not "the point is that..."
+BE_THAT_NEXT = frozenset({"right", "correct", "ok", "okay", "alright", "all", "fine", "true", "it",
+                          "everything", "something", "what", "possible", "helpful", "clear", "good",
+                          "better", "enough", "still", "any", "anything", "anyone", "too"})
+DETERMINERS = frozenset({"the", "your", "ur", "my", "his", "her", "their", "our", "a", "an", "this", "that"})
+OPTION_WORDS = frozenset({"options", "choices", "alternatives", "either"})
 NOT_OPTION = frozenset({"not", "so", "something", "anything", "whatever", "two", "less", "more", "else"})
 STRONG_ELLIPTICAL = frozenset({"anything else", "anything further", "any other", "any questions",
-                               "any more questions", "still there", "still with me"})
+                               "any more questions", "still there", "still with me", "want me to",
+                               "you want me to", "shall we", "want us to"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +71,12 @@ class QuestionFinder:
         """Questions in tokens [start, end) of one turn."""
         found: list[Question] = []
         unit_start = start
+        # In punctuated text a sentence without "?" is rarely a question: there, only a question
+        # form at the start of the sentence counts. A recogniser's text has no punctuation at all.
+        self._punctuated = any(punct[i] and lowers[i] in PUNCTUATED_BY for i in range(start, end))
+        # options offered earlier in the turn make a later "which would you prefer?" closed
+        self._offer_at = next((i for i in range(start, end) if lowers[i] in OPTION_WORDS or (
+            lowers[i] == "or" and i + 1 < end and lowers[i + 1] not in NOT_OPTION)), end)
         for i in range(start, end + 1):
             if i == end or (punct[i] and (lowers[i] in UNIT_END or "?" in lowers[i])) or lowers[i].isspace():
                 if i > unit_start or (i < end and i == unit_start):
@@ -77,34 +94,59 @@ class QuestionFinder:
         has_qmark = any("?" in lowers[i] for i in range(start, end) if punct[i])
         w = [lowers[i] for i in words]
         self._qmark = has_qmark
-        if whole_turn and len(w) <= 4 and all(x in self.backchannel for x in w):
+        if whole_turn and self._is_backchannel(w, has_qmark):
             return []  # "really?", "oh is that right?", "you did?": backchannels, not questions
+        self._after_punct = {k for k in range(1, len(words)) if words[k] - words[k - 1] > 1}
         # a comma opens a question only in typed questions ("Hi Sam, how can I help?"); in
         # statements it mostly opens a relative clause (", which is why")
-        soft = {k for k in range(1, len(words)) if any(
-            punct[j] and lowers[j] in SOFT_BREAK for j in range(words[k - 1] + 1, words[k]))} if has_qmark else set()
+        soft = {k for k in self._after_punct if any(
+            lowers[j] in SOFT_BREAK for j in range(words[k - 1] + 1, words[k]))} if has_qmark else set()
         onsets: list[tuple[int, str]] = []
+        strict = self._punctuated and not has_qmark
+        onset_flags: list[bool] = []
         for k in range(len(w)):
-            at_onset = k == 0 or k in soft or w[k - 1] in self.marker
+            # a repeated word is transparent: "do, do you have..."
+            at_onset = k == 0 or k in soft or w[k - 1] in self.marker or (
+                w[k - 1] == w[k] and onset_flags[k - 1])
+            onset_flags.append(at_onset)
+            if strict and not at_onset:
+                continue
+            if strict and k and not all(onset_flags[:k]):
+                continue  # punctuated, no "?": only at the start of the sentence
             kind = self._form_at(w, k, at_onset)
+            if kind == "closed" and not at_onset:
+                # an inversion after a fronted wh-phrase is that wh-question:
+                # "what kind of vacations DO YOU like", "how much time DO YOU spend"
+                front = next((m for m in range(k - 1, max(-1, k - 5), -1)
+                              if (w[m] in self.wh or w[m] in self.wh_fused) and onset_flags[m]), None)
+                if front is not None:
+                    onsets = [o for o in onsets if o[0] < front]
+                    onsets.append((front, "open"))
+                    continue
             if kind:
                 if onsets and k - onsets[-1][0] <= 1:
                     continue  # "or do you", "um what": one question
                 onsets.append((k, kind))
         if not onsets:
-            kind = self._tag_question(w) or self._elliptical(w, soft, has_qmark)
+            kind = self._tag_question(w, strict) or self._elliptical(w, soft, has_qmark)
             if kind:
                 onsets.append(kind)
             elif has_qmark:
                 # a "?" after a wh-word of unusual shape ("what the heck is that?") is open;
                 # after a declarative ("so that was on the 3rd?") it is closed
                 first = next((k for k, x in enumerate(w) if x not in self.marker), 0)
-                onsets.append((first, "open" if w[first] in self.wh and len(w) > 1 else "closed"))
+                wh_near = any(x in self.wh or x in self.wh_fused for x in w[first:first + 3])
+                onsets.append((first, "open" if wh_near and len(w) > 1 else "closed"))
         questions = []
         for n, (k, kind) in enumerate(onsets):
             stop = onsets[n + 1][0] if n + 1 < len(onsets) else len(w)
             span_words = w[k:stop]
-            if kind == "open" and w[k] in ("which", "what") and self._offers_choice(w):
+            if not has_qmark and len(span_words) <= 2 and stop == len(w):
+                continue  # "well what do", "what kind": abandoned, not asked
+            if whole_turn and has_qmark and len(w) == 2 and w[-1] == "what":
+                continue  # "a what?", "the what?": a request to repeat
+            if kind == "open" and w[k] in ("which", "what") and (
+                    self._offers_choice(w) or self._offer_at < words[k]):
                 kind = "closed"  # "which would you prefer, a refund or a replacement?"
             high_gain = kind == "open" and self._high_gain(span_words)
             q_end = words[stop - 1] + 1
@@ -112,6 +154,19 @@ class QuestionFinder:
                 q_end = end
             questions.append(Question(words[k], q_end, kind, high_gain))
         return questions
+
+    def _is_backchannel(self, w: list[str], has_qmark: bool) -> bool:
+        core = [x for x in w if x not in self.backchannel]
+        if not core:
+            return not (has_qmark and w[-1] == "right")  # a bare "right?" is a tag question
+        if len(w) > 4 or len(core) > 3:
+            return False
+        # "is it?", "did you?", "is that right?" / "you did?", "they are?"
+        if core[0] in self.aux and len(core) >= 2 and (core[1] in PERSONAL or core[1] in DEMONSTRATIVE):
+            return len(core) == 2 or core[2] in self.neg
+        if core[0] in PERSONAL and len(core) == 2 and core[1] in self.aux:
+            return True
+        return False
 
     def _form_at(self, w: list[str], k: int, at_onset: bool) -> str | None:
         word = w[k]
@@ -122,8 +177,12 @@ class QuestionFinder:
             if word in self.wh_fused:
                 return "open"
             if word in self.wh:
-                if word in ("which", "who") and k > 0 and n1 in self.aux:
-                    return None  # "and who was killed", "so which is why": relative clauses
+                if word in ("which", "who") and n1 in self.aux and k > 0:
+                    return None  # "and who was killed": a relative clause
+                if word == "which" and not self._qmark and n1 not in self.what_next and n1 not in (
+                        "one", "ones", "way"):
+                    return None  # "Which meant...", "which to me is wonderful": relative
+
                 if n1 in ("about", "if", "else") or n1 in self.aux or n1 in self.neg:
                     return "open"
                 if word in ("what", "which", "whose") and n1 in self.what_next:
@@ -143,15 +202,21 @@ class QuestionFinder:
                 return "open"
             return None
         # inside a run-on unit: only unambiguous inversions count
-        if prev in self.embedding or prev in self.aux or prev in self.neg or prev in self.pron_subject or prev in ("to", "if", "whether", "than", "as"):
+        if prev in self.embedding or prev in self.aux or prev in self.neg or prev in (
+                "to", "if", "whether", "than", "as"):
             return None
-        if word in self.wh and n1 in self.aux and n2 in PERSONAL:
+        if prev in self.pron_subject and word not in MODALS:
+            return None  # "i HAVE you down", "that IS it": subject before the verb
+        if word in self.wh and n1 in self.aux and (n2 in PERSONAL or n2 in DEMONSTRATIVE or n2 == "be" or (
+                n2 in DETERMINERS and word not in ("who", "which"))):
             return "open"
-        if word in self.wh_fused and n1 in PERSONAL:
+        if word in self.wh_fused and (n1 in PERSONAL or n1 in DETERMINERS):
             return "open"
-        if word in self.aux and n1 in PERSONAL and n2 and n2 not in self.aux:
+        if word in self.aux and (n1 in PERSONAL or n1 in DEMONSTRATIVE) and n2 and n2 not in self.aux:
             if n1 == "i" and k + 2 >= len(w):
                 return None  # "so do i"
+            if n1 in DEMONSTRATIVE and word in BE and n2 not in BE_THAT_NEXT:
+                return None  # "the point is that ...", "the thing is there ..."
             return self._inversion(w, k, n1, n2, mid=True)
         return None
 
@@ -161,11 +226,17 @@ class QuestionFinder:
         j = k + 1
         if n1 in self.neg:  # "don't you", "isn't it"
             j += 1
+        if j + 1 < len(w) and w[j + 1] in ("m", "'m"):
+            return None  # "is I'm ...": a restart
+        if j in self._after_punct:
+            return None  # "may, it may not have been": a restart, not an inversion
         subj = w[j] if j < len(w) else ""
-        if not subj or (j + 1 >= len(w) and not self._qmark):
+        if not subj or (j + 1 >= len(w) and k > 0 and not self._qmark):
             return None  # "so do we", "or do they": an echo, unless typed with "?"
+        if subj in ("you", "u", "ya") and j + 1 < len(w) and w[j + 1] == "know" and word not in ("do", "did", "does"):
+            return None  # "it can, you know": a filler, not "can you..."
 
-        allowed = PERSONAL if (word in DO_HAVE or mid) else self.subject
+        allowed = (PERSONAL | DEMONSTRATIVE) if mid else PERSONAL if word in DO_HAVE else self.subject
         if subj not in allowed:
             return None
         if word in ("can", "could", "would", "will") and subj in ("you", "u", "ya"):
@@ -191,14 +262,14 @@ class QuestionFinder:
             return False
         return nxt in self.request_open_next or nxt in self.wh
 
-    def _tag_question(self, w: list[str]) -> tuple[int, str] | None:
+    def _tag_question(self, w: list[str], strict: bool) -> tuple[int, str] | None:
         if len(w) < 4:
             return None
         last, before = w[-1], w[-2]
-        if last in self.tag_final and before not in self.tag_blockers:
+        if last in self.tag_final and before not in self.tag_blockers and not (strict and last in ("right", "correct")):
             return (max(0, len(w) - 8), "closed")
         # "..., isn't it" / "... didn't you"
-        if last in PERSONAL and (before in self.neg or before.endswith("nt")) and len(w) >= 5:
+        if last in PERSONAL and (before in self.neg or (before in self.aux and before.endswith("nt"))) and len(w) >= 5:
             return (max(0, len(w) - 8), "closed")
         return None
 
