@@ -273,13 +273,16 @@ class RestatementTagger(_ResourceComponent):
     unit also reflects something specific the customer said.
     """
 
-    WINDOW = 4  # other-side turns to look back over
-    FACT_MIN_WITH_MARKER = 2
-    FACT_MIN_WITHOUT_MARKER = 4
+    WINDOW = 1000  # other-side turns to look back over (in practice: the whole conversation)
+    FACT_MIN_WITH_MARKER = 2  # shared content words with a strong marker ("just to confirm")
+    FACT_MIN_WEAK = 3  # ... with a weak one ("so you ...")
+    FACT_MIN_WITHOUT_MARKER = 4  # ... with none, and at least this share of the unit's words:
+    FACT_MIN_SHARE = 0.4
     FRAME_REACH = 6  # tokens a frame may stand before the emotion word
 
     def _wants(self, label: str) -> bool:
-        return label in ("_restate_marker", "_feeling_frame", "_empathy_formula")
+        return label in ("_restate_strong", "_restate_weak", "_action", "_feeling_frame", "_empathy_formula",
+                         "_feeling_phrase")
 
     def _setup(self) -> None:
         self.stop = self.lex["stopwords"]
@@ -317,29 +320,66 @@ class RestatementTagger(_ResourceComponent):
         self._ensure()
         lowers, punct = token_view(doc)
         cues = self._matches(doc)
-        markers = sorted(s for s, _ in cues.get("_restate_marker", []))
+        strong = sorted(s for s, _ in cues.get("_restate_strong", []))
+        weak = sorted(s for s, _ in cues.get("_restate_weak", []))
+        actions = sorted(s for s, _ in cues.get("_action", []))
         frames = cues.get("_feeling_frame", [])
         formulas = cues.get("_empathy_formula", [])
+        phrases = sorted(s for s, _ in cues.get("_feeling_phrase", []))
+        # an emotion word inside an open question asks about the feeling ("what worries you
+        # most?"): that is a high-gain question, not a reflection
+        asking = [(s.start, s.end) for s in doc.spans.get(SPANS_KEY, []) if s.label_ == "open_question"]
         turns = turn_table(doc)
         stem = self.stem
         turn_stems = [{k for k in map(stem, lowers[start:end]) if k} for start, end, _r, _s in turns]
         spans = []
         for index, (turn_start, turn_end, _role, _speaker) in enumerate(turns):
             other = self._other_side(turns, turn_stems, index)
-            turn_markers = [m for m in markers if turn_start <= m < turn_end]
             for start, end in units(lowers, punct, turn_start, turn_end):
                 overlap = 0
                 if other:
                     overlap = len({k for k in map(stem, lowers[start:end]) if k} & other)
-                marker = next((m for m in turn_markers if start <= m < end), None)
-                need = self.FACT_MIN_WITH_MARKER if marker is not None else self.FACT_MIN_WITHOUT_MARKER
-                if overlap >= need:
-                    spans.append(Span(doc, marker if marker is not None else start, end, label="restate_fact"))
-                feeling = self._feeling(lowers, start, end, frames, formulas, overlap)
+                    fact = self._fact(lowers, start, end, other, strong, weak, actions)
+                    if fact is not None:
+                        spans.append(Span(doc, fact, end, label="restate_fact"))
+                feeling = self._feeling(lowers, start, end, frames, formulas, overlap, asking)
+                if feeling is None and other:
+                    feeling = next((m for m in phrases if start <= m < end
+                                    and not any(a <= m < b for a, b in asking)), None)
                 if feeling is not None:
                     spans.append(Span(doc, feeling, end, label="restate_feeling"))
         add_spans(doc, spans)
         return doc
+
+    def _fact(self, lowers: list[str], start: int, end: int, other: set[str],
+              strong: list[int], weak: list[int], actions: list[int]) -> int | None:
+        """Start of a restatement of the other side's facts in this unit, else None.
+
+        The restating region runs from a marker (or the unit start) to the agent's next own
+        action or advice ("I can...", "you'll get..."), which is not restating: a recogniser's
+        turn is one long unit holding both."""
+        stem = self.stem
+        unit_actions = [a for a in actions if start <= a < end]
+        confirm = lowers[end - 1] in ("right", "correct") or (
+            end - start > 2 and lowers[end - 2] in ("right", "correct") and lowers[end - 1] == "?")
+        candidates = [(m, "strong") for m in strong if start <= m < end]
+        candidates += [(m, "weak") for m in weak if start <= m < end]
+        candidates.append((start, "none"))
+        for begin, kind in sorted(candidates):
+            stop = next((a for a in unit_actions if a > begin), end)
+            if kind == "none" and unit_actions and unit_actions[0] <= begin:
+                continue
+            region = {k for k in map(stem, lowers[begin:stop]) if k}
+            overlap = len(region & other)
+            if kind == "strong" and overlap >= self.FACT_MIN_WITH_MARKER:
+                return begin
+            if confirm and stop == end and overlap >= self.FACT_MIN_WITH_MARKER:
+                return begin
+            if kind == "weak" and overlap >= self.FACT_MIN_WEAK:
+                return begin
+            if kind == "none" and overlap >= self.FACT_MIN_WITHOUT_MARKER and overlap >= self.FACT_MIN_SHARE * len(region):
+                return begin
+        return None
 
     def _other_side(self, turns: list[tuple], stems: list[set[str]], index: int) -> set[str]:
         _s, _e, role, speaker = turns[index]
@@ -356,12 +396,14 @@ class RestatementTagger(_ResourceComponent):
         return out
 
     def _feeling(self, lowers: list[str], start: int, end: int, frames: list[tuple[int, int]],
-                 formulas: list[tuple[int, int]], overlap: int) -> int | None:
+                 formulas: list[tuple[int, int]], overlap: int, asking: list[tuple[int, int]]) -> int | None:
         """Start of the reflecting frame when the unit reflects an emotion, else None."""
         for i in range(start, end):
             word = lowers[i]
             strong = word in self.feeling
             if not strong and word not in self.feeling_2p:
+                continue
+            if any(s <= i < e for s, e in asking):
                 continue
             if any(s <= i < e for s, e in formulas) and overlap < 2:
                 continue  # "I understand your frustration": a formula, nothing reflected

@@ -63,6 +63,7 @@ class QuestionFinder:
         self.request_verb = lex["request_verb"]
         self.request_open_next = lex["request_open_next"]
         self.high_gain_words = lex["high_gain"]
+        self.high_gain_pairs = lex["high_gain_pairs"]
         self.elliptical = lex["elliptical"]
         self.embedding = lex["embedding"]
 
@@ -239,6 +240,11 @@ class QuestionFinder:
         allowed = (PERSONAL | DEMONSTRATIVE) if mid else PERSONAL if word in DO_HAVE else self.subject
         if subj not in allowed:
             return None
+        if word in ("can", "could", "may") and subj == "i" and w[j + 1:j + 2] == ["ask"]:
+            # "can I ask what matters most to you": the question is what follows
+            rest = w[j + 2:j + 5]
+            if any(x in self.wh or x in self.wh_fused for x in rest):
+                return "open"
         if word in ("can", "could", "would", "will") and subj in ("you", "u", "ya"):
             # "can you tell me what happened", "could you walk me through it": open requests
             m = j + 1
@@ -292,4 +298,6 @@ class QuestionFinder:
     def _high_gain(self, words: list[str]) -> bool:
         if any(x in self.high_gain_words for x in words):
             return True
-        return any(a == "look" and b == "like" for a, b in zip(words, words[1:]))
+        pairs = self.high_gain_pairs
+        return any(f"{a} {b}" in pairs for a, b in zip(words, words[1:])) or any(
+            f"{a} {b} {c}" in pairs for a, b, c in zip(words, words[1:], words[2:]))
