@@ -152,3 +152,37 @@ def main() -> None:  # pragma: no cover - console entry
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+@app.command("validate")
+def validate_cmd(
+    directory: Annotated[Path, typer.Argument(help="Folder of labelled conversations (canonical JSONL).",
+                                             exists=True, file_okay=False)] = Path("corpora/service"),
+) -> None:
+    """Check a labelled corpus against the schema and the tag vocabulary, and print its counts."""
+    from rich.table import Table
+
+    from .corpus import validate
+
+    report = validate(directory)
+    out = Console()
+    out.print(f"{report.conversations} conversations, {report.agent_turns} agent turns, "
+              f"{len(report.counts['agent'])} agents in {directory}")
+    for name in ("level", "channel", "split", "hard_case", "domain", "tag"):
+        table = Table(title=name, show_header=True)
+        table.add_column(name)
+        table.add_column("count", justify="right")
+        table.add_column("share", justify="right")
+        total = sum(report.counts[name].values()) or 1
+        for key, count in sorted(report.counts[name].items(), key=lambda kv: (-kv[1], str(kv[0]))):
+            table.add_row(str(key), str(count), f"{count / total:.0%}")
+        out.print(table)
+    per_agent = sorted(report.counts["agent"].values())
+    if per_agent:
+        out.print(f"conversations per agent: min {per_agent[0]}, max {per_agent[-1]}")
+    if report.problems:
+        for problem in report.problems:
+            err.print(problem, markup=False, highlight=False)
+        err.print(f"[red]{len(report.problems)} problem(s)[/red]")
+        raise typer.Exit(1)
+    out.print("[green]valid[/green]")

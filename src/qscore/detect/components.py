@@ -33,7 +33,7 @@ TAGS = CORE_TAGS + ("follow_up", "check_satisfaction", "set_expectation", "offer
                     "apology", "greeting", "use_name")
 GREETING_WINDOW = 12  # a greeting opens a turn: within its first tokens
 SECOND_PERSON = frozenset({"you", "your", "youre", "youve", "youd", "u", "ur", "yourself", "yours"})
-SELF_FEELING = frozenset({"i", "im", "'m", "am", "we", "'re", "were"})
+SELF_FEELING = frozenset({"i", "im", "we", "me", "us", "myself"})
 
 
 def _tags_in(span: Span | Doc) -> list[str]:
@@ -407,9 +407,10 @@ class RestatementTagger(_ResourceComponent):
                 continue
             if any(s <= i < e for s, e in formulas) and overlap < 2:
                 continue  # "I understand your frustration": a formula, nothing reflected
-            if i - 1 >= start and lowers[i - 1] in SELF_FEELING or (
-                    i - 2 >= start and lowers[i - 2] in SELF_FEELING and lowers[i - 1] in ("so", "really", "very", "a", "bit")):
-                continue  # the agent's own feeling: "I'm so glad", "we're delighted"
+            holder = next((lowers[j] for j in range(i - 1, max(start, i - 5) - 1, -1)
+                           if lowers[j] in SELF_FEELING or lowers[j] in SECOND_PERSON), None)
+            if holder in SELF_FEELING:
+                continue  # the speaker's own feeling: "I'm so glad", "im really worried"
             lo = max(start, i - self.FRAME_REACH)
             if strong:
                 frame = next((s for s, e in frames if lo <= s < i or s <= i < e), None)

@@ -20,6 +20,8 @@ UNIT_END = frozenset({".", "!", "?", ";", "...", "…", "?!", "!?", "??", "!!"})
 SOFT_BREAK = frozenset({",", "-", "--", "—", "–", ":", "(", ")", '"'})
 DO_HAVE = frozenset({"do", "have", "has", "had", "dont", "havent", "hasnt", "hadnt"})
 PERSONAL = frozenset({"i", "you", "u", "ya", "we", "they", "he", "she", "it", "y'all"})
+NOT_BEFORE_ELLIPSIS = frozenset({"or", "and", "than", "of", "for", "about", "nothing", "like", "do", "did",
+                                 "not", "without", "with", "to", "in", "on", "at", "is", "was"})
 PUNCTUATED_BY = frozenset({".", ",", "?", "!"})
 MODALS = frozenset({"can", "could", "would", "will", "shall", "should", "may", "might", "ca", "wo"})
 BE = frozenset({"is", "was", "are", "were", "s", "'s", "re", "'re"})
@@ -213,7 +215,7 @@ class QuestionFinder:
             return "open"
         if word in self.wh_fused and (n1 in PERSONAL or n1 in DETERMINERS):
             return "open"
-        if word in self.aux and (n1 in PERSONAL or n1 in DEMONSTRATIVE) and n2 and n2 not in self.aux:
+        if word in self.aux and (n1 in PERSONAL or n1 in DEMONSTRATIVE) and n2 and (n2 not in self.aux or n2 == "have") and n2 != word:
             if n1 == "i" and k + 2 >= len(w):
                 return None  # "so do i"
             if n1 in DEMONSTRATIVE and word in BE and n2 not in BE_THAT_NEXT:
@@ -281,7 +283,9 @@ class QuestionFinder:
 
     def _elliptical(self, w: list[str], soft: set[int], has_qmark: bool) -> tuple[int, str] | None:
         for k in range(len(w)):
-            if k and k not in soft and w[k - 1] not in self.marker:
+            # "... you will get a text anything else today"; not "... or anything else"
+            near_end = k >= len(w) - 4 and k > 0 and w[k - 1] not in NOT_BEFORE_ELLIPSIS
+            if k and k not in soft and w[k - 1] not in self.marker and not near_end:
                 continue
             for size in (4, 3, 2):
                 phrase = " ".join(w[k:k + size])
