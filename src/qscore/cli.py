@@ -38,17 +38,24 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version.")] = False,
 ) -> None:
     """Rate customer-service agents (service level 1-3) from call and chat transcripts."""
 
 Inputs = Annotated[list[str], typer.Argument(
-    help="Transcript files, directories or globs (.jsonl .json .csv .tsv .txt .vtt .srt, optionally .gz); '-' reads JSONL from stdin.",
+    help="Transcript files, directories or globs (.jsonl .json .csv .tsv .txt .vtt .srt, optionally .gz); "
+         "'-' reads JSONL from stdin.",
     show_default=False)]
-FormatOpt = Annotated[str | None, typer.Option("--format", "-f", help=f"Input format when the suffix does not say: {', '.join(FORMATS)}.")]
-AgentOpt = Annotated[list[str] | None, typer.Option("--agent", help="Speaker name of the agent (repeatable); other speakers are customers.")]
-RolesOpt = Annotated[Path | None, typer.Option("--roles", help="Speaker-to-role map: JSON {\"Maria\": \"agent\"} or CSV speaker,role.", exists=True, dir_okay=False)]
-SkipOpt = Annotated[bool, typer.Option("--skip-invalid", help="Skip bad records (listed on stderr) instead of stopping.")]
+FormatOpt = Annotated[str | None, typer.Option(
+    "--format", "-f", help=f"Input format when the suffix does not say: {', '.join(FORMATS)}.")]
+AgentOpt = Annotated[list[str] | None, typer.Option(
+    "--agent", help="Speaker name of the agent (repeatable); other speakers are customers.")]
+RolesOpt = Annotated[Path | None, typer.Option(
+    "--roles", help='Speaker-to-role map: JSON {"Maria": "agent"} or CSV speaker,role.',
+    exists=True, dir_okay=False)]
+SkipOpt = Annotated[bool, typer.Option(
+    "--skip-invalid", help="Skip bad records (listed on stderr) instead of stopping.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")]
 
 

@@ -101,9 +101,8 @@ def _check(record: Any, where: str) -> Iterator[str]:
                 yield f"{at}: repeated tag"
         elif "tags" in turn:
             yield f"{at}: customer turn carries tags"
-        if record.get("channel") == "call" and role is not None:
-            if not isinstance(turn.get("start"), (int, float)):
-                yield f"{at}: call turn without a numeric start"
+        if record.get("channel") == "call" and not isinstance(turn.get("start"), (int, float)):
+            yield f"{at}: call turn without a numeric start"
     if roles != {"agent", "customer"}:
         yield f"{where}: needs both an agent and a customer turn"
 

@@ -22,7 +22,7 @@ from .components import CORE_TAGS, SPANS_KEY, TAGS, TURNS_KEY, register_extensio
 __all__ = ["CORE_TAGS", "TAGS", "SPANS_KEY", "TURNS_KEY", "make_pipeline", "conversation_doc", "TURN_SEPARATOR"]
 
 PIPELINE = ("qscore_phrases", "qscore_questions", "qscore_restatements", "qscore_names")
-TURN_SEPARATOR = "\n\n"
+TURN_SEPARATOR = " \n "  # its own whitespace token; padded so words either side stay cacheable chunks
 
 
 def make_pipeline(model: str | None = None) -> Language:
@@ -32,7 +32,11 @@ def make_pipeline(model: str | None = None) -> Language:
     disabled: the detectors use tokens only).
     """
     register_extensions()
-    nlp = spacy.blank("en") if model is None else spacy.load(model, exclude=["ner", "lemmatizer", "parser", "tagger", "attribute_ruler", "senter", "tok2vec"])
+    if model is None:
+        nlp = spacy.blank("en")
+    else:
+        unused = ["ner", "lemmatizer", "parser", "tagger", "attribute_ruler", "senter", "tok2vec"]
+        nlp = spacy.load(model, exclude=unused)
     for name in PIPELINE:
         nlp.add_pipe(name)
     nlp.initialize()
@@ -40,7 +44,7 @@ def make_pipeline(model: str | None = None) -> Language:
 
 
 def conversation_doc(nlp: Language, conv: Conversation) -> Doc:
-    """One Doc per conversation: turns joined by a blank line, each turn a span in
+    """One Doc per conversation: turns joined by a newline token, each turn a span in
     `doc.spans["qscore_turns"]` labelled with its role, so detectors see the context."""
     texts = [t.text.replace("\r", " ").replace("\n", " ") for t in conv.turns]
     doc = nlp.make_doc(TURN_SEPARATOR.join(texts))
@@ -57,8 +61,6 @@ def conversation_doc(nlp: Language, conv: Conversation) -> Doc:
         offsets.append(offset)
         offset += len(text) + len(TURN_SEPARATOR)
     doc.spans[TURNS_KEY] = spans
-    for span, turn in zip(doc.spans[TURNS_KEY], conv.turns):
-        span._.qscore_speaker = turn.speaker
-    doc.user_data["_qscore_turn_table"] = table
+    doc.user_data["_qscore_turn_table"] = table  # also behind `span._.qscore_speaker`
     doc.user_data["_qscore_turn_chars"] = offsets
     return doc

@@ -43,11 +43,19 @@ def _tags_in(span: Span | Doc) -> list[str]:
     return sorted({s.label_ for s in group if s.start >= start and s.end <= end})
 
 
+def _speaker_of(span: Span) -> str | None:
+    """The speaker of the turn that starts where this span starts (None off a turn start)."""
+    for start, _end, _role, speaker in span.doc.user_data.get("_qscore_turn_table", ()):
+        if start == span.start:
+            return speaker
+    return None
+
+
 def register_extensions() -> None:
     if not Doc.has_extension("qscore_conversation_id"):
         Doc.set_extension("qscore_conversation_id", default=None)
     if not Span.has_extension("qscore_speaker"):
-        Span.set_extension("qscore_speaker", default=None)
+        Span.set_extension("qscore_speaker", getter=_speaker_of)
     if not Span.has_extension("qscore_tags"):
         Span.set_extension("qscore_tags", getter=_tags_in)
     if not Doc.has_extension("qscore_tags"):
@@ -86,7 +94,7 @@ def turn_table(doc: Doc) -> list[tuple[int, int, str, str | None]]:
     if cached is not None:
         return cached
     if TURNS_KEY in doc.spans and len(doc.spans[TURNS_KEY]):
-        table = [(t.start, t.end, t.label_, t._.qscore_speaker) for t in doc.spans[TURNS_KEY]]
+        table = [(t.start, t.end, t.label_, None) for t in doc.spans[TURNS_KEY]]
     else:
         table = [(0, len(doc), "unknown", None)]
     doc.user_data["_qscore_turn_table"] = table
@@ -162,13 +170,16 @@ class _ResourceComponent:
 
     def _matches(self, doc: Doc) -> dict[str, list[tuple[int, int]]]:
         """Matches by label, with `exclude` patterns removing the matches they overlap."""
+        lowers, _punct = token_view(doc)
+        return self._matches_in(lowers, 0, len(lowers))
+
+    def _matches_in(self, lowers: list[str], start: int, end: int) -> dict[str, list[tuple[int, int]]]:
         if self.matcher is None:
             return {}
         found: dict[str, list[tuple[int, int]]] = {}
         excluded: dict[str, list[tuple[int, int]]] = {}
-        lowers, _punct = token_view(doc)
-        for key, start, end in self.matcher(lowers):
-            (excluded if key[0] == "-" else found).setdefault(key[1:], []).append((start, end))
+        for key, s, e in self.matcher(lowers, start, end):
+            (excluded if key[0] == "-" else found).setdefault(key[1:], []).append((s, e))
         for label, bad in excluded.items():
             if label in found:
                 found[label] = [(s, e) for s, e in found[label]
@@ -204,12 +215,16 @@ class QuestionTagger(_ResourceComponent):
         self._ensure()
         lowers, punct = token_view(doc)
         spans = []
+        open_questions = []
         for start, end, _role, _speaker in turn_table(doc):
             for q in self.finder.find(lowers, punct, start, end):
                 spans.append(Span(doc, q.start, q.end, label=f"{q.kind}_question"))
+                if q.kind == "open":
+                    open_questions.append((q.start, q.end))
                 if q.high_gain:
                     spans.append(Span(doc, q.start, q.end, label="high_gain_question"))
         add_spans(doc, spans)
+        doc.user_data["_qscore_open_questions"] = open_questions
         return doc
 
 
@@ -250,6 +265,11 @@ class PhraseTagger(_ResourceComponent):
         return out
 
 
+def _first_words(pattern: list[dict]) -> list[str]:
+    lower = pattern[0].get("LOWER")
+    return list(lower.get("IN", [])) if isinstance(lower, dict) else [lower]
+
+
 def filter_spans_by_label(spans: list[Span]) -> list[Span]:
     """Overlapping matches of one label keep the longest (one piece of evidence each)."""
     by_label: dict[str, list[Span]] = {}
@@ -273,7 +293,6 @@ class RestatementTagger(_ResourceComponent):
     unit also reflects something specific the customer said.
     """
 
-    WINDOW = 1000  # other-side turns to look back over (in practice: the whole conversation)
     FACT_MIN_WITH_MARKER = 2  # shared content words with a strong marker ("just to confirm")
     FACT_MIN_WEAK = 3  # ... with a weak one ("so you ...")
     FACT_MIN_WITHOUT_MARKER = 4  # ... with none, and at least this share of the unit's words:
@@ -288,6 +307,9 @@ class RestatementTagger(_ResourceComponent):
         self.stop = self.lex["stopwords"]
         self.feeling = self.lex["feeling"]
         self.feeling_2p = self.lex["feeling_second_person"]
+        self.frame_words = self.lex["feeling_frame"]
+        self.phrase_first = frozenset(
+            w for row in self.patterns if row["label"] == "_feeling_phrase" for w in _first_words(row["pattern"]))
         self._stems: dict[str, str | None] = {}
 
     def stem(self, word: str) -> str | None:
@@ -319,46 +341,61 @@ class RestatementTagger(_ResourceComponent):
     def __call__(self, doc: Doc) -> Doc:
         self._ensure()
         lowers, punct = token_view(doc)
-        cues = self._matches(doc)
+        turns = turn_table(doc)
+        stems = list(map(self.stem, lowers))
+        asking = doc.user_data.get("_qscore_open_questions")
+        if asking is None:
+            asking = [(s.start, s.end) for s in doc.spans.get(SPANS_KEY, []) if s.label_ == "open_question"]
+        # content words said so far, by side (role when known, else speaker): each turn is
+        # compared with everything the other side said before it
+        said: dict[str | None, set[str]] = {}
+        spans = []
+        for turn_start, turn_end, role, speaker in turns:
+            side = role if role != "unknown" else speaker
+            other: set[str] = set()
+            for key, words in said.items():
+                if key != side:
+                    other |= words
+            for start, end in units(lowers, punct, turn_start, turn_end):
+                spans.extend(self._unit(doc, lowers, stems, start, end, other, asking))
+            said.setdefault(side, set()).update(k for k in stems[turn_start:turn_end] if k)
+        add_spans(doc, spans)
+        return doc
+
+    def _unit(self, doc: Doc, lowers: list[str], stems: list[str | None], start: int, end: int,
+              other: set[str], asking: list[tuple[int, int]]) -> list[Span]:
+        overlap = len({k for k in stems[start:end] if k} & other) if other else 0
+        words = lowers[start:end]
+        emotional = any(w in self.feeling or w in self.feeling_2p for w in words)
+        if overlap < self.FACT_MIN_WITH_MARKER and not emotional and not (
+                other and any(w in self.phrase_first for w in words)):
+            return []  # nothing a restatement could rest on: skip the cue matching
+        cues = self._matches_in(lowers, start, end)
         strong = sorted(s for s, _ in cues.get("_restate_strong", []))
         weak = sorted(s for s, _ in cues.get("_restate_weak", []))
         actions = sorted(s for s, _ in cues.get("_action", []))
         frames = cues.get("_feeling_frame", [])
         formulas = cues.get("_empathy_formula", [])
         phrases = sorted(s for s, _ in cues.get("_feeling_phrase", []))
-        # an emotion word inside an open question asks about the feeling ("what worries you
-        # most?"): that is a high-gain question, not a reflection
-        asking = [(s.start, s.end) for s in doc.spans.get(SPANS_KEY, []) if s.label_ == "open_question"]
-        turns = turn_table(doc)
-        stem = self.stem
-        turn_stems = [{k for k in map(stem, lowers[start:end]) if k} for start, end, _r, _s in turns]
-        spans = []
-        for index, (turn_start, turn_end, _role, _speaker) in enumerate(turns):
-            other = self._other_side(turns, turn_stems, index)
-            for start, end in units(lowers, punct, turn_start, turn_end):
-                overlap = 0
-                if other:
-                    overlap = len({k for k in map(stem, lowers[start:end]) if k} & other)
-                    fact = self._fact(lowers, start, end, other, strong, weak, actions)
-                    if fact is not None:
-                        spans.append(Span(doc, fact, end, label="restate_fact"))
-                feeling = self._feeling(lowers, start, end, frames, formulas, overlap, asking)
-                if feeling is None and other:
-                    feeling = next((m for m in phrases if start <= m < end
-                                    and not any(a <= m < b for a, b in asking)), None)
-                if feeling is not None:
-                    spans.append(Span(doc, feeling, end, label="restate_feeling"))
-        add_spans(doc, spans)
-        return doc
+        out = []
+        if overlap >= self.FACT_MIN_WITH_MARKER:
+            fact = self._fact(lowers, stems, start, end, other, strong, weak, actions)
+            if fact is not None:
+                out.append(Span(doc, fact, end, label="restate_fact"))
+        feeling = self._feeling(lowers, start, end, frames, formulas, overlap, asking) if emotional else None
+        if feeling is None and other and phrases:
+            feeling = next((m for m in phrases if not any(a <= m < b for a, b in asking)), None)
+        if feeling is not None:
+            out.append(Span(doc, feeling, end, label="restate_feeling"))
+        return out
 
-    def _fact(self, lowers: list[str], start: int, end: int, other: set[str],
+    def _fact(self, lowers: list[str], stems: list[str | None], start: int, end: int, other: set[str],
               strong: list[int], weak: list[int], actions: list[int]) -> int | None:
         """Start of a restatement of the other side's facts in this unit, else None.
 
         The restating region runs from a marker (or the unit start) to the agent's next own
         action or advice ("I can...", "you'll get..."), which is not restating: a recogniser's
         turn is one long unit holding both."""
-        stem = self.stem
         unit_actions = [a for a in actions if start <= a < end]
         confirm = lowers[end - 1] in ("right", "correct") or (
             end - start > 2 and lowers[end - 2] in ("right", "correct") and lowers[end - 1] == "?")
@@ -369,7 +406,7 @@ class RestatementTagger(_ResourceComponent):
             stop = next((a for a in unit_actions if a > begin), end)
             if kind == "none" and unit_actions and unit_actions[0] <= begin:
                 continue
-            region = {k for k in map(stem, lowers[begin:stop]) if k}
+            region = {k for k in stems[begin:stop] if k}
             overlap = len(region & other)
             if kind == "strong" and overlap >= self.FACT_MIN_WITH_MARKER:
                 return begin
@@ -377,23 +414,9 @@ class RestatementTagger(_ResourceComponent):
                 return begin
             if kind == "weak" and overlap >= self.FACT_MIN_WEAK:
                 return begin
-            if kind == "none" and overlap >= self.FACT_MIN_WITHOUT_MARKER and overlap >= self.FACT_MIN_SHARE * len(region):
+            if kind == "none" and overlap >= max(self.FACT_MIN_WITHOUT_MARKER, self.FACT_MIN_SHARE * len(region)):
                 return begin
         return None
-
-    def _other_side(self, turns: list[tuple], stems: list[set[str]], index: int) -> set[str]:
-        _s, _e, role, speaker = turns[index]
-        out: set[str] = set()
-        taken = 0
-        for j in range(index - 1, -1, -1):
-            _s, _e, other_role, other_speaker = turns[j]
-            if other_speaker == speaker or (role != "unknown" and other_role == role):
-                continue
-            out |= stems[j]
-            taken += 1
-            if taken == self.WINDOW:
-                break
-        return out
 
     def _feeling(self, lowers: list[str], start: int, end: int, frames: list[tuple[int, int]],
                  formulas: list[tuple[int, int]], overlap: int, asking: list[tuple[int, int]]) -> int | None:
@@ -414,6 +437,8 @@ class RestatementTagger(_ResourceComponent):
             lo = max(start, i - self.FRAME_REACH)
             if strong:
                 frame = next((s for s, e in frames if lo <= s < i or s <= i < e), None)
+                if frame is None:
+                    frame = next((j for j in range(lo, i) if lowers[j] in self.frame_words), None)
                 if frame is not None:
                     return frame
             elif any(lowers[j] in SECOND_PERSON for j in range(lo, i)):
@@ -501,7 +526,9 @@ def make_phrases(nlp: Language, name: str, lexicon_path: str | None, patterns_pa
 
 
 @Language.factory("qscore_restatements", default_config=DEFAULT_CONFIG)
-def make_restatements(nlp: Language, name: str, lexicon_path: str | None, patterns_path: str | None) -> RestatementTagger:
+def make_restatements(
+    nlp: Language, name: str, lexicon_path: str | None, patterns_path: str | None
+) -> RestatementTagger:
     return RestatementTagger(nlp, name, lexicon_path, patterns_path)
 
 

@@ -109,23 +109,33 @@ class PatternMatcher:
         self._cache: dict[str, tuple[int, ...]] = {}  # token -> patterns that can begin there
 
     def __len__(self) -> int:
-        return len(self._patterns)
+        return len({key for key, _specs, _second in self._patterns})
 
     def add(self, key: str, pattern: Sequence[dict]) -> None:
         specs = tuple(compile_token(t) for t in pattern)
         if not specs or all(s.min == 0 for s in specs):
             raise ValueError(f"pattern {key!r} can match nothing: every token is optional")
         self._cache.clear()
+        # A match begins with whichever spec consumes its first token: leading optional specs may
+        # be skipped. One entry variant per such spec, with that spec required, lets every
+        # variant be indexed by its first word and filtered by its second.
+        for entry, spec in enumerate(specs):
+            head = TokenSpec(spec.values, spec.negate, spec.checks, max(1, spec.min), spec.max)
+            self._add_variant(key, (head, *specs[entry + 1:]))
+            if spec.min > 0:
+                break
+
+    def _add_variant(self, key: str, specs: tuple[TokenSpec, ...]) -> None:
         index = len(self._patterns)
         second = self._second_specs(specs)
         if second is not None:
             second = second[0].ok if len(second) == 1 else (lambda t, _s=second: any(x.ok(t) for x in _s))
         self._patterns.append((key, specs, second))
-        first = self._first_words(specs)
-        if first is None:
+        first = specs[0]
+        if first.values is None or first.negate:
             self._anywhere.append(index)
         else:
-            for word in first:
+            for word in first.values:
                 self._by_first.setdefault(word, []).append(index)
 
     @staticmethod
@@ -140,18 +150,6 @@ class PatternMatcher:
             if spec.min > 0:
                 return tuple(reachable)
         return None  # everything after the first token is optional
-
-    @staticmethod
-    def _first_words(specs: Sequence[TokenSpec]) -> set[str] | None:
-        """Words that can begin a match, or None when any word could."""
-        words: set[str] = set()
-        for spec in specs:
-            if spec.values is None or spec.negate:
-                return None
-            words |= spec.values
-            if spec.min > 0:
-                return words
-        return None
 
     def _candidates(self, token: str) -> tuple[int, ...]:
         """Patterns that can begin at `token`, worked out once per distinct string."""
@@ -176,12 +174,15 @@ class PatternMatcher:
             if not candidates:
                 continue
             following = tokens[i + 1] if i + 1 < end else None
+            seen = set()
             for index in candidates:
                 key, specs, second = patterns[index]
                 if second is not None and (following is None or not second(following)):
                     continue
                 for stop in _ends(specs, tokens, i, end):
-                    found.append((key, i, stop))
+                    if (key, stop) not in seen:  # two entry variants may find the same match
+                        seen.add((key, stop))
+                        found.append((key, i, stop))
         return found
 
 

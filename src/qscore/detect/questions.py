@@ -68,20 +68,31 @@ class QuestionFinder:
         self.high_gain_pairs = lex["high_gain_pairs"]
         self.elliptical = lex["elliptical"]
         self.embedding = lex["embedding"]
+        # words that can begin a question form: every other word is skipped at once
+        self.triggers = self.wh | self.wh_fused | self.aux | self.request_verb
+        self.elliptical_first = frozenset(p.split()[0] for p in self.elliptical)
 
     # -- public -------------------------------------------------------------------------------
     def find(self, lowers: list[str], punct: list[bool], start: int, end: int) -> list[Question]:
         """Questions in tokens [start, end) of one turn."""
         found: list[Question] = []
+        # One pass over the turn: options offered ("or", "options") and sentence punctuation.
+        # Options offered earlier make a later "which would you prefer?" closed; in punctuated
+        # text a sentence without "?" is rarely a question, so there only a question form at the
+        # start of the sentence counts (a recogniser's text has no punctuation at all).
+        self._offer_at = end
+        self._punctuated = False
+        for i in range(start, end):
+            word = lowers[i]
+            if punct[i]:
+                if word in PUNCTUATED_BY:
+                    self._punctuated = True
+            elif self._offer_at == end and (word in OPTION_WORDS or (
+                    word == "or" and i + 1 < end and lowers[i + 1] not in NOT_OPTION)):
+                self._offer_at = i
         unit_start = start
-        # In punctuated text a sentence without "?" is rarely a question: there, only a question
-        # form at the start of the sentence counts. A recogniser's text has no punctuation at all.
-        self._punctuated = any(punct[i] and lowers[i] in PUNCTUATED_BY for i in range(start, end))
-        # options offered earlier in the turn make a later "which would you prefer?" closed
-        self._offer_at = next((i for i in range(start, end) if lowers[i] in OPTION_WORDS or (
-            lowers[i] == "or" and i + 1 < end and lowers[i + 1] not in NOT_OPTION)), end)
         for i in range(start, end + 1):
-            if i == end or (punct[i] and (lowers[i] in UNIT_END or "?" in lowers[i])) or lowers[i].isspace():
+            if i == end or (punct[i] and (lowers[i] in UNIT_END or "?" in lowers[i] or lowers[i].isspace())):
                 if i > unit_start or (i < end and i == unit_start):
                     unit_end = i + 1 if i < end and not lowers[i].isspace() else i
                     whole_turn = unit_start == start and unit_end >= end
@@ -106,16 +117,21 @@ class QuestionFinder:
             lowers[j] in SOFT_BREAK for j in range(words[k - 1] + 1, words[k]))} if has_qmark else set()
         onsets: list[tuple[int, str]] = []
         strict = self._punctuated and not has_qmark
-        onset_flags: list[bool] = []
+        marker = self.marker
+        # onset_flags[k]: word k may begin a question (unit start, after a comma in a typed
+        # question, after a discourse marker; a repeated word is transparent: "do, do you")
+        onset_flags = [True] * len(w)
+        for k in range(1, len(w)):
+            prev = w[k - 1]
+            onset_flags[k] = k in soft or prev in marker or (prev == w[k] and onset_flags[k - 1])
+        # in punctuated text without "?", only the opening run of markers and the word after it
+        sentence_start = next((k for k, flag in enumerate(onset_flags) if not flag), len(w))
         for k in range(len(w)):
-            # a repeated word is transparent: "do, do you have..."
-            at_onset = k == 0 or k in soft or w[k - 1] in self.marker or (
-                w[k - 1] == w[k] and onset_flags[k - 1])
-            onset_flags.append(at_onset)
-            if strict and not at_onset:
+            if w[k] not in self.triggers:
                 continue
-            if strict and k and not all(onset_flags[:k]):
-                continue  # punctuated, no "?": only at the start of the sentence
+            at_onset = onset_flags[k]
+            if strict and (not at_onset or k > sentence_start):
+                continue
             kind = self._form_at(w, k, at_onset)
             if kind == "closed" and not at_onset:
                 # an inversion after a fronted wh-phrase is that wh-question:
@@ -167,9 +183,7 @@ class QuestionFinder:
         # "is it?", "did you?", "is that right?" / "you did?", "they are?"
         if core[0] in self.aux and len(core) >= 2 and (core[1] in PERSONAL or core[1] in DEMONSTRATIVE):
             return len(core) == 2 or core[2] in self.neg
-        if core[0] in PERSONAL and len(core) == 2 and core[1] in self.aux:
-            return True
-        return False
+        return core[0] in PERSONAL and len(core) == 2 and core[1] in self.aux
 
     def _form_at(self, w: list[str], k: int, at_onset: bool) -> str | None:
         word = w[k]
@@ -215,7 +229,8 @@ class QuestionFinder:
             return "open"
         if word in self.wh_fused and (n1 in PERSONAL or n1 in DETERMINERS):
             return "open"
-        if word in self.aux and (n1 in PERSONAL or n1 in DEMONSTRATIVE) and n2 and (n2 not in self.aux or n2 == "have") and n2 != word:
+        subject_next = n1 in PERSONAL or n1 in DEMONSTRATIVE
+        if word in self.aux and subject_next and n2 and (n2 not in self.aux or n2 == "have") and n2 != word:
             if n1 == "i" and k + 2 >= len(w):
                 return None  # "so do i"
             if n1 in DEMONSTRATIVE and word in BE and n2 not in BE_THAT_NEXT:
@@ -282,7 +297,10 @@ class QuestionFinder:
         return None
 
     def _elliptical(self, w: list[str], soft: set[int], has_qmark: bool) -> tuple[int, str] | None:
+        first_words = self.elliptical_first
         for k in range(len(w)):
+            if w[k] not in first_words:
+                continue
             # "... you will get a text anything else today"; not "... or anything else"
             near_end = k >= len(w) - 4 and k > 0 and w[k - 1] not in NOT_BEFORE_ELLIPSIS
             if k and k not in soft and w[k - 1] not in self.marker and not near_end:
@@ -294,10 +312,7 @@ class QuestionFinder:
         return None
 
     def _offers_choice(self, words: list[str]) -> bool:
-        for i, x in enumerate(words[:-1]):
-            if x == "or" and i > 1 and words[i + 1] not in NOT_OPTION:
-                return True
-        return False
+        return any(x == "or" and i > 1 and words[i + 1] not in NOT_OPTION for i, x in enumerate(words[:-1]))
 
     def _high_gain(self, words: list[str]) -> bool:
         if any(x in self.high_gain_words for x in words):

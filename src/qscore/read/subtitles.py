@@ -55,11 +55,12 @@ def read_subtitles(path: str, kind: str) -> Iterator[Conversation | TranscriptEr
         timing = TIMING.match(line)
         if not timing:
             following = lines[number + 1] if number + 1 < n else ""
-            if line.strip() and not TIMING.match(following):
-                # Not a cue identifier either (those are followed by a timing line).
-                if kind == "srt" or saw_cue:
-                    yield TranscriptError(path, number + 1, f"expected a cue timing line ('00:00:01.000 --> ...'), got {line.strip()[:40]!r}")
-                    return
+            # not a cue identifier either (those are followed by a timing line)
+            if line.strip() and not TIMING.match(following) and (kind == "srt" or saw_cue):
+                yield TranscriptError(
+                    path, number + 1,
+                    f"expected a cue timing line ('00:00:01.000 --> ...'), got {line.strip()[:40]!r}")
+                return
             number += 1
             continue
         saw_cue = True

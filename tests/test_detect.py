@@ -1,0 +1,176 @@
+"""The detectors: spaCy components on their own, on conversations, and speech-recognition text."""
+
+from __future__ import annotations
+
+import pytest
+import spacy
+from spacy.matcher import Matcher
+
+from qscore import Conversation, Turn, annotate
+from qscore.detect import SPANS_KEY, TAGS, conversation_doc, make_pipeline
+from qscore.detect.lexicon import load_patterns
+from qscore.detect.patterns import PatternMatcher
+
+
+def tags_of(nlp, text: str) -> set[str]:
+    return set(nlp(text)._.qscore_tags)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # speech-recognition style: no punctuation, fillers, questions by form only
+        ("so um what seems to be the problem with the router", {"open_question"}),
+        ("okay do you still have the receipt", {"closed_question"}),
+        ("i see your order here when did you place it", {"open_question"}),
+        ("right so you were charged twice on the third is that right", {"closed_question"}),
+        ("can you walk me through what happened when it stopped", {"open_question"}),
+        ("is there anything else i can help you with today", {"closed_question", "bridge"}),
+        ("what would a good outcome look like for you", {"open_question", "high_gain_question"}),
+        ("can i ask what worries you most about the move", {"open_question", "high_gain_question"}),
+        # typed chat
+        ("Thanks for contacting Acme, how can I help?", {"greeting", "thanks", "open_question"}),
+        ("So that was on the 3rd?", {"closed_question"}),
+        ("I can refund it or send a replacement. Which would you prefer?", {"closed_question", "offer_options"}),
+        ("The refund takes 3 to 5 business days.", {"set_expectation"}),
+        ("I'll call you tomorrow at 10 to check it's working.", {"follow_up"}),
+        ("Does that solve it for you?", {"closed_question", "check_satisfaction"}),
+        ("I'm so sorry about that.", {"apology"}),
+    ],
+)
+def test_turn_tags(nlp, text, expected):
+    assert expected <= tags_of(nlp, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "when i called they said it was fine",  # a wh-word that does not ask
+        "i have you down for tuesday",  # auxiliary before "you" but declarative
+        "that's right",  # an answer, not a tag question
+        "thank goodness it arrived",  # an exclamation, not thanks
+        "which is why we changed it",  # a relative clause
+    ],
+)
+def test_not_questions_or_thanks(nlp, text):
+    assert not tags_of(nlp, text) & {"open_question", "closed_question", "thanks"}
+
+
+def test_whole_turn_backchannel_is_not_a_question(nlp):
+    assert "closed_question" not in tags_of(nlp, "oh really?")
+    assert "closed_question" not in tags_of(nlp, "is that right?")
+
+
+def test_empathy_formula_alone_is_not_restate_feeling():
+    conv = Conversation("c1", [
+        Turn("Cara", "i was charged twice and im really angry about it", role="customer"),
+        Turn("Sam", "I understand your frustration. May I have your account number?", role="agent"),
+        Turn("Cara", "1234", role="customer"),
+        Turn("Sam", "That sounds really stressful, being charged twice right before rent is due.", role="agent"),
+    ])
+    records = next(annotate([conv]))
+    assert "restate_feeling" not in records[1]["tags"]
+    assert "restate_feeling" in records[3]["tags"]
+
+
+def test_restate_fact_needs_the_customers_facts():
+    conv = Conversation("c2", [
+        Turn("Cara", "my parcel for order 5521 went to number 14 instead of 41 on monday", role="customer"),
+        Turn("Sam", "so the parcel for order 5521 was left at 14 rather than 41 on monday", role="agent"),
+        Turn("Sam", "so the weather is lovely today", role="agent"),
+    ])
+    records = next(annotate([conv]))
+    assert "restate_fact" in records[1]["tags"]
+    assert "restate_fact" not in records[2]["tags"]
+
+
+def test_use_name_from_speaker_label_and_title():
+    conv = Conversation("c3", [
+        Turn("Priya", "hi it's about my booking", role="customer"),
+        Turn("Sam", "Thanks Priya, and is that Mrs Okafor on the booking too?", role="agent"),
+    ])
+    records = next(annotate([conv]))
+    assert "use_name" in records[1]["tags"]
+    spans = [records[1]["text"][a:b] for a, b in records[1]["evidence"]["use_name"]]
+    assert "Priya" in spans and "Mrs Okafor" in spans
+
+
+def test_greeting_only_opens_a_conversation():
+    conv = Conversation("c4", [
+        Turn("Sam", "Hello, you're through to Acme.", role="agent"),
+        Turn("Cara", "hi", role="customer"),
+        Turn("Sam", "ok", role="agent"),
+        Turn("Cara", "thanks", role="customer"),
+        Turn("Sam", "Hello again, sorry, the line dropped.", role="agent"),
+    ])
+    records = next(annotate([conv]))
+    assert "greeting" in records[0]["tags"]
+    assert "greeting" not in records[4]["tags"]
+
+
+def test_evidence_offsets_point_into_the_turn_text(nlp):
+    conv = Conversation("c5", [
+        Turn("Cara", "line one\nstill line one", role="customer"),
+        Turn("Sam", "Thank you! How can I help?", role="agent"),
+    ])
+    for record in next(annotate([conv], nlp)):
+        for tag, spans in record["evidence"].items():
+            assert tag in record["tags"]
+            for start, end in spans:
+                assert 0 <= start < end <= len(record["text"])
+    agent = next(annotate([conv], nlp))[1]
+    assert agent["text"][slice(*agent["evidence"]["thanks"][0])] == "Thank you"
+
+
+def test_components_in_a_users_own_pipeline():
+    nlp = spacy.blank("en")
+    nlp.add_pipe("qscore_questions")
+    nlp.add_pipe("qscore_phrases")
+    doc = nlp("okay so when did the charge first appear. thanks for waiting")
+    labels = {span.label_ for span in doc.spans[SPANS_KEY]}
+    assert labels == {"open_question", "thanks"}
+    question = next(s for s in doc.spans[SPANS_KEY] if s.label_ == "open_question")
+    assert question.text.startswith("when did the charge")
+    assert doc[0:4]._.qscore_tags == []  # Span extension: tags fully inside the span
+
+
+def test_pipeline_serialises_without_pickle(tmp_path, nlp):
+    nlp.to_disk(tmp_path / "pipe")
+    assert (tmp_path / "pipe" / "qscore_phrases" / "patterns.jsonl").exists()
+    loaded = spacy.load(tmp_path / "pipe")
+    text = "is there anything else i can help with"
+    assert set(loaded(text)._.qscore_tags) == set(nlp(text)._.qscore_tags)
+
+
+def test_every_tag_is_in_the_vocabulary(nlp):
+    conv = Conversation("c6", [Turn("A", "hello how are you", role="agent"), Turn("B", "fine thanks", role="customer")])
+    doc = nlp(conversation_doc(nlp, conv))
+    assert {s.label_ for s in doc.spans[SPANS_KEY]} <= set(TAGS)
+
+
+def test_pattern_matcher_agrees_with_spacys_matcher():
+    """The fast matcher must return exactly what spaCy's Matcher returns on the same patterns."""
+    from qscore.corpus import load_corpus
+
+    nlp = spacy.blank("en")
+    rows = load_patterns()
+    ours, theirs = PatternMatcher(), Matcher(nlp.vocab, validate=True)
+    for n, row in enumerate(rows):
+        key = f"{n}:{row['label']}"
+        ours.add(key, row["pattern"])
+        theirs.add(key, [row["pattern"]])
+    texts = [t["text"] for conv in load_corpus()[:80] for t in conv["turns"]]
+    texts += ["I'll call you back in 2-3 days", "would you prefer a refund or a replacement", "thanks to you"]
+    checked = 0
+    for doc in nlp.pipe(texts):
+        lowers = [t.lower_ for t in doc]
+        expected = {(nlp.vocab.strings[m], s, e) for m, s, e in theirs(doc)}
+        assert set(ours(lowers)) == expected, doc.text
+        checked += len(expected)
+    assert checked > 500
+
+
+def test_statistical_model_is_optional():
+    nlp = make_pipeline()
+    assert nlp.pipe_names == ["qscore_phrases", "qscore_questions", "qscore_restatements", "qscore_names"]
+    assert not any(name in nlp.pipe_names for name in ("tagger", "parser", "ner"))
