@@ -107,7 +107,8 @@ def _report_problems(skipped: list[TranscriptError], unsure: list[Conversation],
 
 
 def _fail(exc: TranscriptError) -> None:
-    err.print(f"[red]error:[/red] {exc}", highlight=False)
+    err.print("error:", style="red", end=" ")
+    err.print(str(exc), markup=False, highlight=False)  # transcript text is not markup
     err.print("nothing was written; fix the input or pass --skip-invalid to skip bad records")
     raise typer.Exit(2)
 

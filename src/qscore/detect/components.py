@@ -492,6 +492,9 @@ class NameTagger(_ResourceComponent):
             if label_name:
                 own.add(label_name)
             own |= self._introduced(lowers, start, end)
+        known = set().union(*names.values()) | self.TITLES
+        if known.isdisjoint(lowers):
+            return doc  # no name and no title anywhere: nothing to tag
         spans = []
         for start, end, _role, speaker in turns:
             mine = names.get(speaker, set())

@@ -165,14 +165,14 @@ class PatternMatcher:
     def __call__(self, tokens: Sequence[str], start: int = 0, end: int | None = None) -> list[tuple[str, int, int]]:
         end = len(tokens) if end is None else end
         found = []
-        get = self._cache.get
+        window = tokens[start:end]
+        found_at = list(map(self._cache.get, window))
+        if None in found_at:  # words not seen before: work out their candidates once
+            found_at = [self._candidates(t) if c is None else c for t, c in zip(window, found_at)]
         patterns = self._patterns
-        for i in range(start, end):
-            candidates = get(tokens[i])
-            if candidates is None:
-                candidates = self._candidates(tokens[i])
-            if not candidates:
-                continue
+        # positions where some pattern can begin (most tokens begin none)
+        starts = [(i, c) for i, c in enumerate(found_at, start) if c]
+        for i, candidates in starts:
             following = tokens[i + 1] if i + 1 < end else None
             seen = set()
             for index in candidates:

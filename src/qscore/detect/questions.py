@@ -22,6 +22,7 @@ DO_HAVE = frozenset({"do", "have", "has", "had", "dont", "havent", "hasnt", "had
 PERSONAL = frozenset({"i", "you", "u", "ya", "we", "they", "he", "she", "it", "y'all"})
 NOT_BEFORE_ELLIPSIS = frozenset({"or", "and", "than", "of", "for", "about", "nothing", "like", "do", "did",
                                  "not", "without", "with", "to", "in", "on", "at", "is", "was"})
+OFFER_CUES = frozenset({"or", "options", "choices", "alternatives", "either"})
 PUNCTUATED_BY = frozenset({".", ",", "?", "!"})
 MODALS = frozenset({"can", "could", "would", "will", "shall", "should", "may", "might", "ca", "wo"})
 BE = frozenset({"is", "was", "are", "were", "s", "'s", "re", "'re"})
@@ -80,16 +81,14 @@ class QuestionFinder:
         # Options offered earlier make a later "which would you prefer?" closed; in punctuated
         # text a sentence without "?" is rarely a question, so there only a question form at the
         # start of the sentence counts (a recogniser's text has no punctuation at all).
+        words = lowers[start:end]
+        self._punctuated = not PUNCTUATED_BY.isdisjoint(words)
         self._offer_at = end
-        self._punctuated = False
-        for i in range(start, end):
-            word = lowers[i]
-            if punct[i]:
-                if word in PUNCTUATED_BY:
-                    self._punctuated = True
-            elif self._offer_at == end and (word in OPTION_WORDS or (
-                    word == "or" and i + 1 < end and lowers[i + 1] not in NOT_OPTION)):
-                self._offer_at = i
+        if not OFFER_CUES.isdisjoint(words):
+            self._offer_at = next((i for i in range(start, end) if lowers[i] in OPTION_WORDS or (
+                lowers[i] == "or" and i + 1 < end and lowers[i + 1] not in NOT_OPTION)), end)
+        if not any(punct[start:end]):  # a recogniser's turn: one unit
+            return self._unit(lowers, punct, start, end, True)
         unit_start = start
         for i in range(start, end + 1):
             if i == end or (punct[i] and (lowers[i] in UNIT_END or "?" in lowers[i] or lowers[i].isspace())):

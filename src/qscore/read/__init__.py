@@ -57,6 +57,8 @@ def read_transcripts(
         inputs = [inputs]
     if role_map is not None and not isinstance(role_map, dict):
         role_map = load_role_map(role_map)
+    elif role_map is not None:  # speakers are matched case-insensitively, as in a role-map file
+        role_map = {str(k).strip().lower(): str(v).strip().lower() for k, v in role_map.items()}
     names = tuple(agent_names)
     paths = list(expand_inputs(inputs))  # fail on a missing path before reading anything
     seen: dict[str, str] = {}

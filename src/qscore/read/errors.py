@@ -10,6 +10,7 @@ class TranscriptError(ValueError):
         self.path = str(path)
         self.line = line
         self.problem = problem
+        self.text = ""  # for undecodable lines: the line with bad bytes replaced
         super().__init__(str(self))
 
     @property

@@ -43,7 +43,7 @@ def read_plaintext(path: str) -> Iterator[Conversation | TranscriptError]:
         current = _new(stem(path), 1)
 
     def finish(conv: dict | None) -> Iterator[Conversation | TranscriptError]:
-        if conv is None:
+        if conv is None or conv.get("bad"):
             return
         if not conv["turns"]:
             yield TranscriptError(path, conv["line"], f"empty conversation {conv['id']!r} (no 'Name: text' lines)")
@@ -80,6 +80,8 @@ def read_plaintext(path: str) -> Iterator[Conversation | TranscriptError]:
         if current is None:
             yield TranscriptError(path, number, "text before the first conversation header")
             return
+        if current.get("bad"):
+            continue
         match = TURN_LINE.match(line)
         if match:
             current["turns"].append(Turn(
@@ -91,9 +93,9 @@ def read_plaintext(path: str) -> Iterator[Conversation | TranscriptError]:
             turn.text = f"{turn.text} {line.strip()}".strip()
         else:
             yield TranscriptError(path, number, f"expected 'Name: text', got {line.strip()[:40]!r}")
-            current = None if has_headers else _new(stem(path), number)
             if not has_headers:
                 return
+            current["bad"] = True  # skip the rest of this conversation; resume at the next header
     yield from finish(current)
 
 

@@ -96,12 +96,11 @@ def open_binary(path: str) -> io.BufferedIOBase:
 
         return sys.stdin.buffer
     try:
-        fh = open(path, "rb")  # noqa: SIM115 - returned to the caller, closed there
+        if path.lower().endswith(".gz"):
+            return gzip.open(path, "rb")  # type: ignore[return-value]  # owns (and closes) the file
+        return open(path, "rb")  # noqa: SIM115 - returned to the caller, closed there
     except OSError as exc:
         raise TranscriptError(path, None, f"cannot open: {exc.strerror or exc}") from None
-    if path.lower().endswith(".gz"):
-        return gzip.GzipFile(fileobj=fh)  # type: ignore[return-value]
-    return fh
 
 
 def iter_lines(path: str) -> Iterator[tuple[int, str | TranscriptError]]:
@@ -117,11 +116,13 @@ def iter_lines(path: str) -> Iterator[tuple[int, str | TranscriptError]]:
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                yield number, TranscriptError(
+                error = TranscriptError(
                     path, number,
                     f"not UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); "
                     "re-save the file as UTF-8",
                 )
+                error.text = raw.decode("utf-8", "replace").rstrip("\r\n")
+                yield number, error
                 continue
             yield number, text.rstrip("\r\n")
     finally:

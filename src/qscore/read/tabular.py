@@ -30,7 +30,7 @@ def read_table(path: str, delimiter: str) -> Iterator[Conversation | TranscriptE
         for number, item in iter_lines(path):
             if isinstance(item, TranscriptError):
                 decode_errors.append(item)
-                item = ""
+                item = item.text  # the line with undecodable bytes replaced, to find its conversation
             numbered.append(number)
             yield item + "\n"
 
@@ -64,14 +64,22 @@ def read_table(path: str, delimiter: str) -> Iterator[Conversation | TranscriptE
             yield TranscriptError(path, numbered[-1] if numbered else None, f"malformed CSV: {exc}")
             return
         line = numbered[-1] if numbered else None
+        cid_at = columns.index("conversation_id")
+        row_cid = row[cid_at].strip() if cid_at < len(row) else ""
+        problem = None
         if decode_errors:
-            yield from decode_errors
+            problem = decode_errors[0]
             decode_errors.clear()
+        elif not any(cell.strip() for cell in row):
             continue
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(columns):
-            yield TranscriptError(path, line, f"row has {len(row)} fields, header has {len(columns)}")
+        elif len(row) != len(columns):
+            problem = TranscriptError(path, line, f"row has {len(row)} fields, header has {len(columns)}")
+        if problem is not None:
+            # a conversation with a hole in it would be scored as if complete: drop it whole
+            if row_cid and row_cid not in bad:
+                bad[row_cid] = problem
+                groups.pop(row_cid, None)
+            yield problem
             continue
         values = dict(zip(columns, row))
         cid = values.get("conversation_id", "").strip()
