@@ -61,11 +61,12 @@ def level_scores(gold: Sequence[int], predicted: Sequence[int], labels: Sequence
         fp = sum(g != label and p == label for g, p in zip(gold, predicted))
         fn = sum(g == label and p != label for g, p in zip(gold, predicted))
         f1s.append(PRF(tp, fp, fn).f1)
+    gold, predicted = [int(g) for g in gold], [int(p) for p in predicted]
     return {
         "n": n,
-        "accuracy": accuracy,
-        "macro_f1": sum(f1s) / len(f1s),
-        "qwk": quadratic_weighted_kappa(gold, predicted, labels),
+        "accuracy": float(accuracy),
+        "macro_f1": float(sum(f1s) / len(f1s)),
+        "qwk": float(quadratic_weighted_kappa(gold, predicted, labels)),
         "confusion": [[sum(g == a and p == b for g, p in zip(gold, predicted)) for b in labels] for a in labels],
     }
 
