@@ -42,7 +42,7 @@ class OrdinalLogistic(ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y)
         self.classes_ = unique_labels(y)
         if len(self.classes_) < 2:
-            raise ValueError("need at least two levels to learn from")
+            raise ValueError("need at least two classes (levels) to learn from, got one class")
         self.estimators_ = []
         for k in self.classes_[:-1]:
             target = (y > k).astype(int)
@@ -62,6 +62,7 @@ class OrdinalLogistic(ClassifierMixin, BaseEstimator):
         return proba / proba.sum(axis=1, keepdims=True)
 
     def predict(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "estimators_")
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     def decision_weights(self) -> np.ndarray:
@@ -168,7 +169,8 @@ def load_model(path: Path | None = None) -> Model:
         raise ModelError(f"{cpath}: malformed JSON ({exc.msg}); refusing to load {path.name}") from None
     actual = file_sha256(path)
     if card.get("sha256") != actual:
-        raise ModelError(f"{path}: SHA-256 {actual[:12]}... does not match its card ({str(card.get('sha256'))[:12]}...); "
+        expected = str(card.get("sha256"))[:12]
+        raise ModelError(f"{path}: SHA-256 {actual[:12]}... does not match its card ({expected}...); "
                          "the file was changed after training: refusing to load it")
     pipeline = joblib.load(path)
     if not isinstance(pipeline, Pipeline):

@@ -198,7 +198,8 @@ def validate_cmd(
 
 # -- levels: train, evaluate, score ------------------------------------------------------------
 ModelOpt = Annotated[Path | None, typer.Option(
-    "--model", "-m", help="Model file (.joblib with its .card.json); default: the shipped models/qscore-levels.joblib.")]
+    "--model", "-m",
+    help="Model file (.joblib with its .card.json); default: the shipped models/qscore-levels.joblib.")]
 
 
 def _print_metrics(title: str, metrics: dict) -> None:
@@ -241,8 +242,10 @@ def _prepare_with_progress(conversations, quiet: bool):
 
 @app.command("train")
 def train_cmd(
-    data: Annotated[list[str], typer.Argument(help="Labelled conversations: .jsonl/.json/.parquet/.csv files or a dataset name.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the model (.joblib; the card goes beside it).")] = Path(
+    data: Annotated[list[str], typer.Argument(
+        help="Labelled conversations: .jsonl/.json/.parquet/.csv files or a dataset name.")],
+    out: Annotated[Path, typer.Option(
+        "--out", "-o", help="Where to write the model (.joblib; the card goes beside it).")] = Path(
         "models/qscore-levels.joblib"),
     seed: Annotated[int, typer.Option(help="Seed for the folds and the model: same data and seed, same model.")] = 0,
     folds: Annotated[int, typer.Option(help="Cross-validation folds (grouped by agent).")] = 5,
@@ -365,7 +368,8 @@ def score_cmd(
     agents_out: Annotated[str | None, typer.Option("--agents", help="Per-agent results file.")] = None,
     out_format: Annotated[str, typer.Option("--format", help="Output format: jsonl or csv.")] = "jsonl",
     model_path: ModelOpt = None,
-    in_format: Annotated[str | None, typer.Option("--input-format", help=f"Input format: {', '.join(FORMATS)}.")] = None,
+    in_format: Annotated[str | None, typer.Option(
+        "--input-format", help=f"Input format: {', '.join(FORMATS)}.")] = None,
     agent: AgentOpt = None,
     roles: RolesOpt = None,
     skip_invalid: SkipOpt = False,

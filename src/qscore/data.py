@@ -50,7 +50,7 @@ def load_rows(source: str, split: str = "train") -> list[dict[str, Any]]:
         try:
             ds = datasets.load_dataset(source, split=split)
         except Exception as exc:
-            raise TranscriptError(source, None, f"not a local file, and not loadable as a dataset name: {exc}") from None
+            raise TranscriptError(source, None, f"not a local file, nor loadable as a dataset name: {exc}") from None
     return ds.to_list()
 
 
@@ -88,8 +88,9 @@ def load_labelled(sources: Sequence[str]) -> list[Conversation]:
             except (TypeError, ValueError):
                 level = None
             if level not in (1, 2, 3):
-                raise TranscriptError(str(source), line, f"conversation {conv.conversation_id!r}: level must be 1, 2 or 3, "
-                                                         f"got {conv.extra.get('level')!r}")
+                got = conv.extra.get("level")
+                raise TranscriptError(str(source), line,
+                                      f"conversation {conv.conversation_id!r}: level must be 1, 2 or 3, got {got!r}")
             if conv.conversation_id in seen:
                 raise TranscriptError(str(source), line, f"conversation_id {conv.conversation_id!r} appears twice")
             seen.add(conv.conversation_id)

@@ -128,31 +128,42 @@ class ScriptSimilarity(TransformerMixin, BaseEstimator):
                         key=lambda line: (-len(by_line[line]), line))[: self.team_lines]
         self.team_matrix_ = self.vectorizer_.transform(common) if common else None
         self.n_features_in_ = 1
+        # an agent seen in one conversation only has nothing to repeat: use the typical value
+        # (neutral after scaling) rather than 0, which would read as "not scripted at all"
+        self.self_similarity_mean_ = 0.0
+        own = self._self_similarity(X, [self._vectors(conv) for conv in X])
+        known = own[~np.isnan(own)]
+        self.self_similarity_mean_ = float(known.mean()) if len(known) else 0.0
         return self
 
-    def transform(self, X: list[ConversationTurns]) -> np.ndarray:
-        check_is_fitted(self, "vectorizer_")
-        turn_vectors = []
-        for conv in X:
-            texts = [r["text"].lower() for r in conv.agent_turns]
-            turn_vectors.append(self.vectorizer_.transform(texts) if texts else None)
+    def _vectors(self, conv: ConversationTurns):
+        texts = [r["text"].lower() for r in conv.agent_turns]
+        return self.vectorizer_.transform(texts) if texts else None
+
+    @staticmethod
+    def _self_similarity(X: list[ConversationTurns], vectors: list) -> np.ndarray:
+        from scipy.sparse import vstack
+
         by_agent: dict[str | None, list[int]] = defaultdict(list)
         for i, conv in enumerate(X):
             by_agent[conv.agent_id].append(i)
-        out = np.zeros((len(X), 2))
+        out = np.full(len(X), np.nan)
         for i, conv in enumerate(X):
-            vectors = turn_vectors[i]
-            if vectors is None:
-                continue
-            others = [turn_vectors[j] for j in by_agent[conv.agent_id] if j != i and turn_vectors[j] is not None]
-            if others and conv.agent_id is not None:
-                from scipy.sparse import vstack
+            others = [vectors[j] for j in by_agent[conv.agent_id] if j != i and vectors[j] is not None]
+            if vectors[i] is not None and others and conv.agent_id is not None:
+                out[i] = float((vectors[i] @ vstack(others).T).toarray().max(axis=1).mean())
+        return out
 
-                sims = (vectors @ vstack(others).T).toarray()
-                out[i, 0] = float(sims.max(axis=1).mean())
-            if self.team_matrix_ is not None:
-                sims = (vectors @ self.team_matrix_.T).toarray()
-                out[i, 1] = float(sims.max(axis=1).mean())
+    def transform(self, X: list[ConversationTurns]) -> np.ndarray:
+        check_is_fitted(self, "vectorizer_")
+        vectors = [self._vectors(conv) for conv in X]
+        out = np.zeros((len(X), 2))
+        own = self._self_similarity(X, vectors)
+        out[:, 0] = np.where(np.isnan(own), self.self_similarity_mean_, own)
+        if self.team_matrix_ is not None:
+            for i, v in enumerate(vectors):
+                if v is not None:
+                    out[i, 1] = float((v @ self.team_matrix_.T).toarray().max(axis=1).mean())
         return out
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
