@@ -312,14 +312,14 @@ class RestatementTagger(_ResourceComponent):
             w for row in self.patterns if row["label"] == "_feeling_phrase" for w in _first_words(row["pattern"]))
         self._stems: dict[str, str | None] = {}
 
-    def stem(self, word: str) -> str | None:
-        """Content-word key: None for stopwords and punctuation; light suffix stripping."""
+    def stem(self, word: str) -> str:
+        """Content-word key: "" for stopwords and punctuation; light suffix stripping."""
         cached = self._stems.get(word)
-        if cached is not None or word in self._stems:
+        if cached is not None:
             return cached
-        key: str | None
+        key: str
         if word in self.stop or not word[:1].isalnum() or (len(word) < 3 and not word.isdigit()):
-            key = None
+            key = ""
         else:
             key = word
             if key[:1].isdigit():
@@ -342,7 +342,10 @@ class RestatementTagger(_ResourceComponent):
         self._ensure()
         lowers, punct = token_view(doc)
         turns = turn_table(doc)
-        stems = list(map(self.stem, lowers))
+        known = self._stems
+        stems = list(map(known.get, lowers))
+        if None in stems:  # words not seen before: stem them once ("" marks a non-content word)
+            stems = [self.stem(w) if k is None else k for w, k in zip(lowers, stems)]
         asking = doc.user_data.get("_qscore_open_questions")
         if asking is None:
             asking = [(s.start, s.end) for s in doc.spans.get(SPANS_KEY, []) if s.label_ == "open_question"]
@@ -350,33 +353,32 @@ class RestatementTagger(_ResourceComponent):
         # compared with everything the other side said before it
         said: dict[str | None, set[str]] = {}
         spans = []
+        cues = _LazyCues(self, lowers)
         for turn_start, turn_end, role, speaker in turns:
             side = role if role != "unknown" else speaker
-            other: set[str] = set()
-            for key, words in said.items():
-                if key != side:
-                    other |= words
+            sides = [words for key, words in said.items() if key != side]
+            # read-only below: with two sides (the usual case) no copy is needed
+            other = sides[0] if len(sides) == 1 else set().union(*sides)
             for start, end in units(lowers, punct, turn_start, turn_end):
-                spans.extend(self._unit(doc, lowers, stems, start, end, other, asking))
+                spans.extend(self._unit(doc, lowers, stems, start, end, other, asking, cues))
             said.setdefault(side, set()).update(k for k in stems[turn_start:turn_end] if k)
         add_spans(doc, spans)
         return doc
 
     def _unit(self, doc: Doc, lowers: list[str], stems: list[str | None], start: int, end: int,
-              other: set[str], asking: list[tuple[int, int]]) -> list[Span]:
+              other: set[str], asking: list[tuple[int, int]], lazy: _LazyCues) -> list[Span]:
         overlap = len({k for k in stems[start:end] if k} & other) if other else 0
         words = lowers[start:end]
         emotional = any(w in self.feeling or w in self.feeling_2p for w in words)
         if overlap < self.FACT_MIN_WITH_MARKER and not emotional and not (
                 other and any(w in self.phrase_first for w in words)):
             return []  # nothing a restatement could rest on: skip the cue matching
-        cues = self._matches_in(lowers, start, end)
-        strong = sorted(s for s, _ in cues.get("_restate_strong", []))
-        weak = sorted(s for s, _ in cues.get("_restate_weak", []))
-        actions = sorted(s for s, _ in cues.get("_action", []))
-        frames = cues.get("_feeling_frame", [])
-        formulas = cues.get("_empathy_formula", [])
-        phrases = sorted(s for s, _ in cues.get("_feeling_phrase", []))
+        strong = lazy.starts("_restate_strong", start, end)
+        weak = lazy.starts("_restate_weak", start, end)
+        actions = lazy.starts("_action", start, end)
+        frames = lazy.spans("_feeling_frame", start, end)
+        formulas = lazy.spans("_empathy_formula", start, end)
+        phrases = lazy.starts("_feeling_phrase", start, end)
         out = []
         if overlap >= self.FACT_MIN_WITH_MARKER:
             fact = self._fact(lowers, stems, start, end, other, strong, weak, actions)
@@ -446,6 +448,34 @@ class RestatementTagger(_ResourceComponent):
         return None
 
 
+class _LazyCues:
+    """The restatement cues of a Doc, matched once on first need, read per unit by position."""
+
+    def __init__(self, tagger: RestatementTagger, lowers: list[str]) -> None:
+        self.tagger = tagger
+        self.lowers = lowers
+        self.by_label: dict[str, tuple[list[int], list[tuple[int, int]]]] | None = None
+
+    def _load(self) -> dict[str, tuple[list[int], list[tuple[int, int]]]]:
+        if self.by_label is None:
+            found = self.tagger._matches_in(self.lowers, 0, len(self.lowers))
+            self.by_label = {}
+            for label, hits in found.items():
+                hits = sorted(hits)
+                self.by_label[label] = ([s for s, _ in hits], hits)
+        return self.by_label
+
+    def spans(self, label: str, start: int, end: int) -> list[tuple[int, int]]:
+        entry = self._load().get(label)
+        if entry is None:
+            return []
+        starts, hits = entry
+        return hits[bisect.bisect_left(starts, start):bisect.bisect_left(starts, end)]
+
+    def starts(self, label: str, start: int, end: int) -> list[int]:
+        return [s for s, _ in self.spans(label, start, end)]
+
+
 # -- names -----------------------------------------------------------------------------------
 class NameTagger(_ResourceComponent):
     """use_name: the turn addresses the other side by their name (from their speaker label, a
@@ -469,7 +499,9 @@ class NameTagger(_ResourceComponent):
         return first
 
     def _introduced(self, lowers: list[str], start: int, end: int) -> set[str]:
-        names = set()
+        names: set[str] = set()
+        if self.INTRO_FIRST.isdisjoint(lowers[start:start + 40]):
+            return names
         for i in range(start, min(end, start + 40)):
             if lowers[i] not in self.INTRO_FIRST:
                 continue
@@ -487,10 +519,12 @@ class NameTagger(_ResourceComponent):
         turns = turn_table(doc)
         names: dict[str | None, set[str]] = {}
         for start, end, _role, speaker in turns:
-            own = names.setdefault(speaker, set())
-            label_name = self._speaker_name(speaker)
-            if label_name:
-                own.add(label_name)
+            own = names.get(speaker)
+            if own is None:
+                own = names[speaker] = set()
+                label_name = self._speaker_name(speaker)
+                if label_name:
+                    own.add(label_name)
             own |= self._introduced(lowers, start, end)
         known = set().union(*names.values()) | self.TITLES
         if known.isdisjoint(lowers):
