@@ -157,6 +157,7 @@ def test_score_outputs_and_agents(tmp_path):
     agents = [json.loads(line) for line in agents_out.read_text().splitlines()]
     assert sorted(a["agent_id"] for a in agents) == [f"e0{i}" for i in range(1, 8)]
     assert sum(a["conversations"] for a in agents) == 62
+    assert {"script_self_similarity", "open_share"} <= set(agents[0]["profile"])
 
 
 def test_csv_output_neutralises_formulas(tmp_path):

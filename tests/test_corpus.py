@@ -86,3 +86,17 @@ def test_scripted_agents_reuse_their_lines(corpus):
             lines = Counter(t["text"].lower() for c in convs for t in c["turns"] if t["role"] == "agent")
             reuse.append(max(lines.values()))
     assert reuse and min(reuse) >= 3
+
+
+def test_validate_command_prints_the_counts():
+    from typer.testing import CliRunner
+
+    from qscore.cli import app
+    from qscore.corpus import CORPUS_DIR
+
+    result = CliRunner().invoke(app, ["validate", str(CORPUS_DIR)])
+    assert result.exit_code == 0, result.output
+    assert "372 conversations" in result.output and "42 agents" in result.output
+    for heading in ("level", "channel", "domain", "hard_case", "tag"):
+        assert heading in result.output
+    assert "valid" in result.output

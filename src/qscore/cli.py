@@ -402,8 +402,8 @@ def score_cmd(
     if out_format == "csv":
         conv_rows = [{**r, "probabilities": json.dumps(r["probabilities"]), "reasons": "; ".join(
             f"{x['feature']} {x['effect']:+.2f}" for x in r["reasons"])} for r in conv_rows]
-        agent_rows = [{**r, "probabilities": json.dumps(r["probabilities"]), "levels": json.dumps(r["levels"])}
-                      for r in agent_rows]
+        agent_rows = [{**r, "probabilities": json.dumps(r["probabilities"]), "levels": json.dumps(r["levels"]),
+                       "profile": json.dumps(r["profile"])} for r in agent_rows]
     with atomic_output(output) as fh:
         _write_rows(fh, conv_rows, out_format)
     if agents_out:

@@ -61,6 +61,7 @@ def behaviour_features(conv: ConversationTurns) -> dict[str, float]:
     for tag in TAGS:
         out[f"rate_{tag}"] = counts[tag] / n
         out[f"any_{tag}"] = float(counts[tag] > 0)
+        out[f"log_count_{tag}"] = float(np.log1p(counts[tag]))
     questions = counts["open_question"] + counts["closed_question"]
     out["open_share"] = counts["open_question"] / questions if questions else 0.0
     out["high_gain_share"] = counts["high_gain_question"] / questions if questions else 0.0

@@ -44,6 +44,12 @@ def prepare(conversations: Iterable[Conversation], nlp: Language | None = None) 
         yield from flush()
 
 
+# per-agent means reported beside the level: the cross-conversation script measure first
+AGENT_PROFILE = ("script_self_similarity", "script_team_similarity", "open_share", "rate_restate_feeling",
+                 "rate_restate_fact", "rate_offer_options", "rate_check_satisfaction", "missed_feeling_rate",
+                 "cycle_stages", "agent_talk_share")
+
+
 @dataclass
 class Scores:
     conversations: list[dict[str, Any]]
@@ -57,6 +63,9 @@ def score(items: list[ConversationTurns], model: Model) -> Scores:
         return Scores([], [])
     pipeline = model.pipeline
     proba = pipeline.predict_proba(items)
+    features = pipeline.named_steps["features"].transform(items)
+    names = list(pipeline.named_steps["features"].get_feature_names_out())
+    profile_columns = {name.split("__", 1)[-1]: i for i, name in enumerate(names)}
     classes = list(pipeline.classes_)
     why = reasons(pipeline, items)
     conversations = []
@@ -82,5 +91,7 @@ def score(items: list[ConversationTurns], model: Model) -> Scores:
             "probabilities": {str(c): round(float(x), 4) for c, x in zip(classes, mean)},
             "conversations": len(rows),
             "levels": {str(lv): levels.count(lv) for lv in LEVELS},
+            # the aggregate of its conversations, for a coach: what the agent does, how often
+            "profile": {key: round(float(features[rows, profile_columns[key]].mean()), 3) for key in AGENT_PROFILE},
         })
     return Scores(conversations, agents)
