@@ -203,3 +203,30 @@ def test_score_api_on_prepared_items(corpus_items):
     result = score(corpus_items[:20], load_model())
     assert len(result.conversations) == 20
     assert all(a["level"] in (1, 2, 3) for a in result.agents)
+
+
+def test_evaluate_command_prints_metrics():
+    result = runner.invoke(app, ["evaluate", str(CORPUS_DIR / "batch_e.jsonl"), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "macro-F1" in result.output and "QWK" in result.output
+    assert "conversations" in result.output and "agents" in result.output
+
+
+def test_qscore_eval_reads_score_output(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import SHARED
+
+    tool = SHARED / "bin" / "qscore-eval"
+    if not tool.exists():
+        pytest.skip("../shared/bin/qscore-eval is not here")
+    gold = CORPUS_DIR / "batch_f.jsonl"
+    conv_out, agents_out = tmp_path / "c.jsonl", tmp_path / "a.jsonl"
+    result = runner.invoke(app, ["score", str(gold), "-o", str(conv_out), "--agents", str(agents_out), "-q"])
+    assert result.exit_code == 0, result.output
+    done = subprocess.run([sys.executable, str(tool), "levels", str(gold), str(conv_out), str(agents_out)],
+                          capture_output=True, text=True, check=True)
+    summary = dict(item.split("=") for item in done.stdout.strip().splitlines()[-1].split())
+    assert summary["missing"] == "0"
+    assert float(summary["conv_macro_f1"]) > 0.5
