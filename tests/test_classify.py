@@ -154,6 +154,7 @@ def test_score_outputs_and_agents(tmp_path):
         assert row["level"] in (1, 2, 3)
         assert abs(sum(row["probabilities"].values()) - 1) < 1e-3
         assert row["reasons"] and {"feature", "value", "effect"} <= set(row["reasons"][0])
+    assert conv_out.stat().st_mode & 0o044  # readable by others, like any file the user writes
     agents = [json.loads(line) for line in agents_out.read_text().splitlines()]
     assert sorted(a["agent_id"] for a in agents) == [f"e0{i}" for i in range(1, 8)]
     assert sum(a["conversations"] for a in agents) == 62
