@@ -23,7 +23,7 @@ from spacy.util import filter_spans
 
 from .lexicon import Lexicon, load_lexicon, load_patterns
 from .patterns import PatternMatcher, _is_punct
-from .questions import UNIT_END, QuestionFinder
+from .questions import QuestionFinder, units
 
 SPANS_KEY = "qscore"
 TURNS_KEY = "qscore_turns"
@@ -109,20 +109,6 @@ def add_spans(doc: Doc, spans: Iterable[Span]) -> None:
         doc.spans[SPANS_KEY].extend(spans)
     else:
         doc.spans[SPANS_KEY] = spans
-
-
-def units(lowers: list[str], punct: list[bool], start: int, end: int) -> list[tuple[int, int]]:
-    """Sentence-like units of a turn: split at . ! ? ; (a recogniser's turn is one unit)."""
-    out = []
-    unit_start = start
-    for i in range(start, end):
-        if punct[i] and (lowers[i] in UNIT_END or "?" in lowers[i]):
-            if i + 1 > unit_start:
-                out.append((unit_start, i + 1))
-            unit_start = i + 1
-    if unit_start < end:
-        out.append((unit_start, end))
-    return out
 
 
 class _ResourceComponent:

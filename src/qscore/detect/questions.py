@@ -39,6 +39,28 @@ STRONG_ELLIPTICAL = frozenset({"anything else", "anything further", "any other",
                                "you want me to", "shall we", "want us to"})
 
 
+def units(lowers: list[str], punct: list[bool], start: int, end: int) -> list[tuple[int, int]]:
+    """Sentence-like units of a turn: split after . ! ? ; and at line breaks (a recogniser's
+    turn has none of these: it is one unit). Shared by every detector that works per sentence."""
+    if not any(punct[start:end]):
+        return [(start, end)]
+    out = []
+    unit_start = start
+    for i in range(start, end):
+        word = lowers[i]
+        if punct[i] and (word in UNIT_END or "?" in word):
+            if i + 1 > unit_start:
+                out.append((unit_start, i + 1))
+            unit_start = i + 1
+        elif "\n" in word and word.isspace():
+            if i > unit_start:
+                out.append((unit_start, i))
+            unit_start = i + 1
+    if unit_start < end:
+        out.append((unit_start, end))
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class Question:
     start: int  # token index (inclusive) of the question's first word
@@ -87,16 +109,9 @@ class QuestionFinder:
         if not OFFER_CUES.isdisjoint(words):
             self._offer_at = next((i for i in range(start, end) if lowers[i] in OPTION_WORDS or (
                 lowers[i] == "or" and i + 1 < end and lowers[i + 1] not in NOT_OPTION)), end)
-        if not any(punct[start:end]):  # a recogniser's turn: one unit
-            return self._unit(lowers, punct, start, end, True)
-        unit_start = start
-        for i in range(start, end + 1):
-            if i == end or (punct[i] and (lowers[i] in UNIT_END or "?" in lowers[i] or lowers[i].isspace())):
-                if i > unit_start or (i < end and i == unit_start):
-                    unit_end = i + 1 if i < end and not lowers[i].isspace() else i
-                    whole_turn = unit_start == start and unit_end >= end
-                    found.extend(self._unit(lowers, punct, unit_start, unit_end, whole_turn))
-                unit_start = i + 1
+        parts = units(lowers, punct, start, end)
+        for unit_start, unit_end in parts:
+            found.extend(self._unit(lowers, punct, unit_start, unit_end, len(parts) == 1))
         return found
 
     # -- one sentence-like unit -------------------------------------------------------------
