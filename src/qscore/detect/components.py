@@ -294,6 +294,7 @@ class RestatementTagger(_ResourceComponent):
         self.feeling = self.lex["feeling"]
         self.feeling_2p = self.lex["feeling_second_person"]
         self.frame_words = self.lex["feeling_frame"]
+        self.any_feeling = self.feeling | self.feeling_2p
         self.phrase_first = frozenset(
             w for row in self.patterns if row["label"] == "_feeling_phrase" for w in _first_words(row["pattern"]))
         self._stems: dict[str, str | None] = {}
@@ -347,17 +348,19 @@ class RestatementTagger(_ResourceComponent):
             other = sides[0] if len(sides) == 1 else set().union(*sides)
             for start, end in units(lowers, punct, turn_start, turn_end):
                 spans.extend(self._unit(doc, lowers, stems, start, end, other, asking, cues))
-            said.setdefault(side, set()).update(k for k in stems[turn_start:turn_end] if k)
+            words = said.setdefault(side, set())
+            words.update(stems[turn_start:turn_end])
+            words.discard("")
         add_spans(doc, spans)
         return doc
 
     def _unit(self, doc: Doc, lowers: list[str], stems: list[str | None], start: int, end: int,
               other: set[str], asking: list[tuple[int, int]], lazy: _LazyCues) -> list[Span]:
-        overlap = len({k for k in stems[start:end] if k} & other) if other else 0
+        overlap = len(other.intersection(stems[start:end])) if other else 0
         words = lowers[start:end]
-        emotional = any(w in self.feeling or w in self.feeling_2p for w in words)
+        emotional = not self.any_feeling.isdisjoint(words)
         if overlap < self.FACT_MIN_WITH_MARKER and not emotional and not (
-                other and any(w in self.phrase_first for w in words)):
+                other and not self.phrase_first.isdisjoint(words)):
             return []  # nothing a restatement could rest on: skip the cue matching
         strong = lazy.starts("_restate_strong", start, end)
         weak = lazy.starts("_restate_weak", start, end)
@@ -470,6 +473,8 @@ class NameTagger(_ResourceComponent):
     TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "mister", "missus", "mx", "sr", "sra", "herr", "frau"})
     INTRO = (("my", "name", "is"), ("name", "is"), ("this", "is"), ("names",), ("it", "'s"), ("its",))
     INTRO_FIRST = frozenset(intro[0] for intro in INTRO)
+    INTRO_TURNS = 3
+    OPENING_INTROS = frozenset({("this", "is"), ("it", "'s"), ("its",)})
 
     def _setup(self) -> None:
         lex = self.lex
@@ -494,6 +499,8 @@ class NameTagger(_ResourceComponent):
             for intro in self.INTRO:
                 n = len(intro)
                 if tuple(lowers[i:i + n]) == intro and i + n < end:
+                    if intro in self.OPENING_INTROS and i - start > 3:
+                        continue  # "it's fairly interesting": only "hi, it's Sarah" introduces
                     cand = lowers[i + n]
                     if cand.isalpha() and cand not in self.common and len(cand) > 1:
                         names.add(cand)
@@ -504,6 +511,7 @@ class NameTagger(_ResourceComponent):
         lowers, _punct = token_view(doc)
         turns = turn_table(doc)
         names: dict[str | None, set[str]] = {}
+        seen: dict[str | None, int] = {}
         for start, end, _role, speaker in turns:
             own = names.get(speaker)
             if own is None:
@@ -511,7 +519,9 @@ class NameTagger(_ResourceComponent):
                 label_name = self._speaker_name(speaker)
                 if label_name:
                     own.add(label_name)
-            own |= self._introduced(lowers, start, end)
+            seen[speaker] = seen.get(speaker, 0) + 1
+            if seen[speaker] <= self.INTRO_TURNS:  # people introduce themselves early
+                own |= self._introduced(lowers, start, end)
         known = set().union(*names.values()) | self.TITLES
         if known.isdisjoint(lowers):
             return doc  # no name and no title anywhere: nothing to tag

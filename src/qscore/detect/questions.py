@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from .lexicon import Lexicon
 
+QMARKS = frozenset({"?", "?!", "!?", "??", "???"})
 UNIT_END = frozenset({".", "!", "?", ";", "...", "…", "?!", "!?", "??", "!!"})
 SOFT_BREAK = frozenset({",", "-", "--", "—", "–", ":", "(", ")", '"'})
 DO_HAVE = frozenset({"do", "have", "has", "had", "dont", "havent", "hasnt", "hadnt"})
@@ -94,6 +95,7 @@ class QuestionFinder:
         # words that can begin a question form: every other word is skipped at once
         self.triggers = self.wh | self.wh_fused | self.aux | self.request_verb
         self.elliptical_first = frozenset(p.split()[0] for p in self.elliptical)
+        self.relevant = self.triggers | self.tag_final | self.elliptical_first | PERSONAL
 
     # -- public -------------------------------------------------------------------------------
     def find(self, lowers: list[str], punct: list[bool], start: int, end: int) -> list[Question]:
@@ -116,10 +118,13 @@ class QuestionFinder:
 
     # -- one sentence-like unit -------------------------------------------------------------
     def _unit(self, lowers: list[str], punct: list[bool], start: int, end: int, whole_turn: bool) -> list[Question]:
+        segment = lowers[start:end]
+        has_qmark = not QMARKS.isdisjoint(segment)
+        if not has_qmark and self.relevant.isdisjoint(segment):
+            return []  # no word that can begin, end or be a question, and no "?"
         words = [i for i in range(start, end) if not punct[i]]
         if not words:
             return []
-        has_qmark = any("?" in lowers[i] for i in range(start, end) if punct[i])
         w = [lowers[i] for i in words]
         self._qmark = has_qmark
         if whole_turn and self._is_backchannel(w, has_qmark):
