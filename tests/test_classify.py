@@ -231,3 +231,17 @@ def test_qscore_eval_reads_score_output(tmp_path):
     summary = dict(item.split("=") for item in done.stdout.strip().splitlines()[-1].split())
     assert summary["missing"] == "0"
     assert float(summary["conv_macro_f1"]) > 0.5
+
+
+def test_conversation_without_an_agent_is_not_rated(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"conversation_id": "mystery", "turns": [
+        {"speaker": "A", "text": "so what did you think of the game"},
+        {"speaker": "B", "text": "it was fine"}]}) + "\n" + json.dumps({"conversation_id": "ok", "turns": [
+        {"speaker": "Sam", "role": "agent", "text": "thanks for calling, how can I help?"},
+        {"speaker": "Jo", "role": "customer", "text": "my parcel is late"}]}) + "\n")
+    out = tmp_path / "c.jsonl"
+    result = runner.invoke(app, ["score", str(src), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["conversation_id"] for line in out.read_text().splitlines()] == ["ok"]
+    assert "not rated" in result.output and "mystery" in result.output

@@ -399,6 +399,9 @@ def score_cmd(
         _fail(exc)
     unsure = [c for c in conversations if c.role_source == "unknown"]
     items = _prepare_with_progress(conversations, quiet or output == "-")
+    # no agent turn, nothing to rate: say so rather than rate an empty conversation
+    unrated = [item for item in items if not item.agent_turns]
+    items = [item for item in items if item.agent_turns]
     result = score(items, model)
     conv_rows = result.conversations
     agent_rows = result.agents
@@ -412,6 +415,10 @@ def score_cmd(
     if agents_out:
         with atomic_output(agents_out) as fh:
             _write_rows(fh, agent_rows, out_format)
+    if unrated:
+        err.print(f"[yellow]not rated: {len(unrated)} conversation(s) with no agent turn "
+                  "(pass --agent NAME or --roles FILE):[/yellow] " + ", ".join(i.conversation_id for i in unrated[:20]),
+                  markup=True, highlight=False)
     if not quiet:
         _report_problems(skipped, unsure, quiet)
         table = Table(title=f"service level per agent ({model.path.name})")
