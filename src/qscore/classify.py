@@ -99,12 +99,16 @@ def cross_validate(pipeline: Pipeline, X: list[ConversationTurns], y: np.ndarray
     return level_scores(list(y), list(predicted)), predicted
 
 
-def agent_levels(levels: list[int], agents: list[str | None]) -> dict[str | None, int]:
+def median_level(levels: list[int]) -> int:
     """An agent's level: the median of its conversations' levels (as the rubric says)."""
+    return int(np.round(np.median(levels)))
+
+
+def agent_levels(levels: list[int], agents: list[str | None]) -> dict[str | None, int]:
     by_agent: dict[str | None, list[int]] = {}
     for level, agent in zip(levels, agents):
         by_agent.setdefault(agent, []).append(level)
-    return {agent: int(np.round(np.median(v))) for agent, v in by_agent.items()}
+    return {agent: median_level(v) for agent, v in by_agent.items()}
 
 
 # -- model files -----------------------------------------------------------------------------

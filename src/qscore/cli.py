@@ -94,7 +94,7 @@ def _read(inputs: list[str], fmt: str | None, agent: list[str] | None, roles: Pa
                             skip_invalid=skip_invalid, on_skip=skipped.append)
 
 
-def _report_problems(skipped: list[TranscriptError], unsure: list[Conversation], quiet: bool) -> None:
+def _report_problems(skipped: list[TranscriptError], unsure: list[Conversation]) -> None:
     if skipped:
         err.print(f"[yellow]skipped {len(skipped)} invalid record(s):[/yellow]")
         for problem in skipped:
@@ -152,7 +152,7 @@ def annotate_cmd(
     except TranscriptError as exc:
         _fail(exc)
     if not quiet:
-        _report_problems(skipped, unsure, quiet)
+        _report_problems(skipped, unsure)
         where = "stdout" if output == "-" else output
         err.print(f"annotated {counts['turns']} turns in {counts['conversations']} conversations -> {where}")
 
@@ -420,7 +420,7 @@ def score_cmd(
                   "(pass --agent NAME or --roles FILE):[/yellow] " + ", ".join(i.conversation_id for i in unrated[:20]),
                   markup=True, highlight=False)
     if not quiet:
-        _report_problems(skipped, unsure, quiet)
+        _report_problems(skipped, unsure)
         table = Table(title=f"service level per agent ({model.path.name})")
         for name, justify in (("agent", "left"), ("level", "right"), ("P(1)", "right"), ("P(2)", "right"),
                               ("P(3)", "right"), ("conversations", "right"), ("levels 1/2/3", "right")):

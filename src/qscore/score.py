@@ -11,7 +11,7 @@ import numpy as np
 from spacy.language import Language
 
 from .annotate import annotate
-from .classify import LEVELS, Model, reasons
+from .classify import LEVELS, Model, median_level, reasons
 from .features import ConversationTurns
 from .transcript import Conversation
 
@@ -87,7 +87,7 @@ def score(items: list[ConversationTurns], model: Model) -> Scores:
         mean = proba[rows].mean(axis=0)
         agents.append({
             "agent_id": agent,
-            "level": int(np.round(np.median(levels))),
+            "level": median_level(levels),
             "probabilities": {str(c): round(float(x), 4) for c, x in zip(classes, mean)},
             "conversations": len(rows),
             "levels": {str(lv): levels.count(lv) for lv in LEVELS},

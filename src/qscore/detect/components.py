@@ -297,7 +297,7 @@ class RestatementTagger(_ResourceComponent):
         self.any_feeling = self.feeling | self.feeling_2p
         self.phrase_first = frozenset(
             w for row in self.patterns if row["label"] == "_feeling_phrase" for w in _first_words(row["pattern"]))
-        self._stems: dict[str, str | None] = {}
+        self._stems: dict[str, str] = {}
 
     def stem(self, word: str) -> str:
         """Content-word key: "" for stopwords and punctuation; light suffix stripping."""
@@ -354,7 +354,7 @@ class RestatementTagger(_ResourceComponent):
         add_spans(doc, spans)
         return doc
 
-    def _unit(self, doc: Doc, lowers: list[str], stems: list[str | None], start: int, end: int,
+    def _unit(self, doc: Doc, lowers: list[str], stems: list[str], start: int, end: int,
               other: set[str], asking: list[tuple[int, int]], lazy: _LazyCues) -> list[Span]:
         overlap = len(other.intersection(stems[start:end])) if other else 0
         words = lowers[start:end]
@@ -380,7 +380,7 @@ class RestatementTagger(_ResourceComponent):
             out.append(Span(doc, feeling, end, label="restate_feeling"))
         return out
 
-    def _fact(self, lowers: list[str], stems: list[str | None], start: int, end: int, other: set[str],
+    def _fact(self, lowers: list[str], stems: list[str], start: int, end: int, other: set[str],
               strong: list[int], weak: list[int], actions: list[int]) -> int | None:
         """Start of a restatement of the other side's facts in this unit, else None.
 

@@ -53,6 +53,7 @@ def read_table(path: str, delimiter: str) -> Iterator[Conversation | TranscriptE
         )
         return
 
+    cid_at = columns.index("conversation_id")
     groups: dict[str, dict] = {}
     bad: dict[str, TranscriptError] = {}
     while True:
@@ -64,7 +65,6 @@ def read_table(path: str, delimiter: str) -> Iterator[Conversation | TranscriptE
             yield TranscriptError(path, numbered[-1] if numbered else None, f"malformed CSV: {exc}")
             return
         line = numbered[-1] if numbered else None
-        cid_at = columns.index("conversation_id")
         row_cid = row[cid_at].strip() if cid_at < len(row) else ""
         problem = None
         if decode_errors:
