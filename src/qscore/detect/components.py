@@ -280,7 +280,8 @@ class RestatementTagger(_ResourceComponent):
     """
 
     FACT_MIN_WITH_MARKER = 2  # shared content words with a strong marker ("just to confirm")
-    FACT_MIN_WEAK = 3  # ... with a weak one ("so you ...")
+    FACT_MIN_WEAK = 3  # ... with a weak one ("so you ..."), and at least this share of the region:
+    FACT_WEAK_SHARE = 0.3
     FACT_MIN_WITHOUT_MARKER = 4  # ... with none, and at least this share of the unit's words:
     FACT_MIN_SHARE = 0.4
     FRAME_REACH = 6  # tokens a frame may stand before the emotion word
@@ -349,7 +350,10 @@ class RestatementTagger(_ResourceComponent):
             for start, end in units(lowers, punct, turn_start, turn_end):
                 spans.extend(self._unit(doc, lowers, stems, start, end, other, asking, cues))
             words = said.setdefault(side, set())
-            words.update(stems[turn_start:turn_end])
+            # a side "gave" only the words it brought in: echoes of the other side's words
+            # ("bristol at 13:40?" after the agent offered it) are not facts to restate
+            heard = set().union(*(w for key, w in said.items() if key != side))
+            words.update(k for k in stems[turn_start:turn_end] if k not in heard)
             words.discard("")
         add_spans(doc, spans)
         return doc
@@ -403,7 +407,7 @@ class RestatementTagger(_ResourceComponent):
                 return begin
             if confirm and stop == end and overlap >= self.FACT_MIN_WITH_MARKER:
                 return begin
-            if kind == "weak" and overlap >= self.FACT_MIN_WEAK:
+            if kind == "weak" and overlap >= max(self.FACT_MIN_WEAK, self.FACT_WEAK_SHARE * len(region)):
                 return begin
             if kind == "none" and overlap >= max(self.FACT_MIN_WITHOUT_MARKER, self.FACT_MIN_SHARE * len(region)):
                 return begin
@@ -430,6 +434,8 @@ class RestatementTagger(_ResourceComponent):
                 frame = next((s for s, e in frames if lo <= s < i or s <= i < e), None)
                 if frame is None:
                     frame = next((j for j in range(lo, i) if lowers[j] in self.frame_words), None)
+                if frame is None and i - start <= 1:
+                    frame = start  # an emotion word opening the unit reflects: "Maddening when ..."
                 if frame is not None:
                     return frame
             elif any(lowers[j] in SECOND_PERSON for j in range(lo, i)):
