@@ -241,11 +241,11 @@ class QuestionFinder:
         if prev in self.embedding or prev in self.aux or prev in self.neg or prev in (
                 "to", "if", "whether", "than", "as"):
             return None
-        if prev in self.pron_subject and word not in MODALS:
+        if prev in self.pron_subject and word not in MODALS and word not in self.wh:
             return None  # "i HAVE you down", "that IS it": subject before the verb
         if word in self.wh and n1 in self.aux and (n2 in PERSONAL or n2 in DEMONSTRATIVE or n2 == "be" or (
-                n2 in DETERMINERS and word not in ("who", "which"))):
-            return "open"
+                n2 in DETERMINERS and word not in ("who", "which")) or (n2 == "have" and n1 in MODALS)):
+            return "open"  # "... how are you feeling", "... what would have helped"
         if word in self.wh_fused and (n1 in PERSONAL or n1 in DETERMINERS):
             return "open"
         subject_next = n1 in PERSONAL or n1 in DEMONSTRATIVE
