@@ -34,6 +34,7 @@ TAGS = CORE_TAGS + ("follow_up", "check_satisfaction", "set_expectation", "offer
 GREETING_WINDOW = 12  # a greeting opens a turn: within its first tokens
 SECOND_PERSON = frozenset({"you", "your", "youre", "youve", "youd", "u", "ur", "yourself", "yours"})
 SELF_FEELING = frozenset({"i", "im", "we", "me", "us", "myself"})
+_MATCHERS: dict[str, PatternMatcher] = {}
 
 
 def _tags_in(span: Span | Doc) -> list[str]:
@@ -67,6 +68,7 @@ register_extensions()
 
 # -- shared helpers ---------------------------------------------------------------------------
 _PUNCT_CACHE: dict[str, bool] = {}
+_LOWER_CACHE: dict[int, str] = {}  # hash -> string: the vocabulary's strings, as plain dict lookups
 
 
 def token_view(doc: Doc) -> tuple[list[str], list[bool]]:
@@ -75,15 +77,18 @@ def token_view(doc: Doc) -> tuple[list[str], list[bool]]:
     than all the detectors together)."""
     cached = doc.user_data.get("_qscore_tokens")
     if cached is None or len(cached[0]) != len(doc):
-        strings = doc.vocab.strings
-        lowers = [strings[h] for h in doc.to_array([LOWER]).tolist()]
-        flags = _PUNCT_CACHE
-        punct = []
-        for word in lowers:
-            flag = flags.get(word)
-            if flag is None:
-                flag = flags[word] = _is_punct(word) or word.isspace()
-            punct.append(flag)
+        hashes = doc.to_array([LOWER]).tolist()
+        lowers = list(map(_LOWER_CACHE.get, hashes))  # dict lookups at C speed; fill misses once
+        if None in lowers:
+            strings = doc.vocab.strings
+            for h in set(hashes).difference(_LOWER_CACHE):
+                _LOWER_CACHE[h] = strings[h]
+            lowers = list(map(_LOWER_CACHE.__getitem__, hashes))
+        punct = list(map(_PUNCT_CACHE.get, lowers))
+        if None in punct:
+            for word in set(lowers).difference(_PUNCT_CACHE):
+                _PUNCT_CACHE[word] = _is_punct(word) or word.isspace()
+            punct = list(map(_PUNCT_CACHE.__getitem__, lowers))
         cached = doc.user_data["_qscore_tokens"] = (lowers, punct)
     return cached
 
@@ -99,6 +104,17 @@ def turn_table(doc: Doc) -> list[tuple[int, int, str, str | None]]:
         table = [(0, len(doc), "unknown", None)]
     doc.user_data["_qscore_turn_table"] = table
     return table
+
+
+def turn_units(doc: Doc) -> list[list[tuple[int, int]]]:
+    """Sentence-like units of every turn (`questions.units`), cached on the Doc: the question
+    and restatement detectors both work per unit."""
+    cached = doc.user_data.get("_qscore_units")
+    turns = turn_table(doc)
+    if cached is None or len(cached) != len(turns):
+        lowers, punct = token_view(doc)
+        cached = doc.user_data["_qscore_units"] = [units(lowers, punct, start, end) for start, end, _r, _s in turns]
+    return cached
 
 
 def add_spans(doc: Doc, spans: Iterable[Span]) -> None:
@@ -128,21 +144,27 @@ class _ResourceComponent:
         self.lexicon_path = lexicon_path or self.lexicon_path
         self.patterns_path = patterns_path or self.patterns_path
         self.lex = load_lexicon(self.lexicon_path)
-        self.patterns = [p for p in load_patterns(self.patterns_path) if self._wants(p["label"])]
+        self.patterns = load_patterns(self.patterns_path)
         self._build_matcher(validate=True)
         self._setup()
 
     def _build_matcher(self, validate: bool) -> None:
+        """One matcher per distinct pattern set, shared by the components that load it, so a
+        Doc is scanned once for all of them (each keeps the labels it wants)."""
         self.matcher = None
-        if not self.patterns:
+        if not any(self._wants(row["label"]) for row in self.patterns):
             return
         if validate:  # spaCy's schema checks every pattern; matching itself uses PatternMatcher
             checker = Matcher(self.nlp.vocab, validate=True)
             for row in self.patterns:
                 checker.add(row["label"], [row["pattern"]])
-        self.matcher = PatternMatcher()
-        for row in self.patterns:
-            self.matcher.add(("-" if row.get("exclude") else "+") + row["label"], row["pattern"])
+        key = srsly.json_dumps(self.patterns, sort_keys=True)
+        matcher = _MATCHERS.get(key)
+        if matcher is None:
+            matcher = _MATCHERS[key] = PatternMatcher()
+            for row in self.patterns:
+                matcher.add(("-" if row.get("exclude") else "+") + row["label"], row["pattern"])
+        self.matcher = matcher
 
     def _ensure(self) -> None:
         if self.lex is None:
@@ -155,9 +177,15 @@ class _ResourceComponent:
         pass
 
     def _matches(self, doc: Doc) -> dict[str, list[tuple[int, int]]]:
-        """Matches by label, with `exclude` patterns removing the matches they overlap."""
-        lowers, _punct = token_view(doc)
-        return self._matches_in(lowers, 0, len(lowers))
+        """The matches this component wants, by label; `exclude` patterns have removed the
+        matches they overlap. The scan is cached on the Doc for the other components."""
+        if self.matcher is None:
+            return {}
+        cached = doc.user_data.get("_qscore_matches")
+        if cached is None or cached[0] != id(self.matcher) or cached[1] != len(doc):
+            lowers, _punct = token_view(doc)
+            cached = doc.user_data["_qscore_matches"] = (id(self.matcher), len(doc), self._matches_in(lowers, 0, len(doc)))
+        return {label: hits for label, hits in cached[2].items() if self._wants(label)}
 
     def _matches_in(self, lowers: list[str], start: int, end: int) -> dict[str, list[tuple[int, int]]]:
         if self.matcher is None:
@@ -202,8 +230,8 @@ class QuestionTagger(_ResourceComponent):
         lowers, punct = token_view(doc)
         spans = []
         open_questions = []
-        for start, end, _role, _speaker in turn_table(doc):
-            for q in self.finder.find(lowers, punct, start, end):
+        for (start, end, _role, _speaker), parts in zip(turn_table(doc), turn_units(doc)):
+            for q in self.finder.find(lowers, punct, start, end, parts):
                 spans.append(Span(doc, q.start, q.end, label=f"{q.kind}_question"))
                 if q.kind == "open":
                     open_questions.append((q.start, q.end))
@@ -341,19 +369,20 @@ class RestatementTagger(_ResourceComponent):
         # compared with everything the other side said before it
         said: dict[str | None, set[str]] = {}
         spans = []
-        cues = _LazyCues(self, lowers)
-        for turn_start, turn_end, role, speaker in turns:
+        cues = _LazyCues(self, doc)
+        for (turn_start, turn_end, role, speaker), parts in zip(turns, turn_units(doc)):
             side = role if role != "unknown" else speaker
             sides = [words for key, words in said.items() if key != side]
             # read-only below: with two sides (the usual case) no copy is needed
             other = sides[0] if len(sides) == 1 else set().union(*sides)
-            for start, end in units(lowers, punct, turn_start, turn_end):
+            for start, end in parts:
                 spans.extend(self._unit(doc, lowers, stems, start, end, other, asking, cues))
             words = said.setdefault(side, set())
             # a side "gave" only the words it brought in: echoes of the other side's words
             # ("bristol at 13:40?" after the agent offered it) are not facts to restate
-            heard = set().union(*(w for key, w in said.items() if key != side))
-            words.update(k for k in stems[turn_start:turn_end] if k not in heard)
+            brought = set(stems[turn_start:turn_end])
+            brought -= other
+            words |= brought
             words.discard("")
         add_spans(doc, spans)
         return doc
@@ -366,19 +395,18 @@ class RestatementTagger(_ResourceComponent):
         if overlap < self.FACT_MIN_WITH_MARKER and not emotional and not (
                 other and not self.phrase_first.isdisjoint(words)):
             return []  # nothing a restatement could rest on: skip the cue matching
-        strong = lazy.starts("_restate_strong", start, end)
-        weak = lazy.starts("_restate_weak", start, end)
-        actions = lazy.starts("_action", start, end)
-        frames = lazy.spans("_feeling_frame", start, end)
-        formulas = lazy.spans("_empathy_formula", start, end)
-        phrases = lazy.starts("_feeling_phrase", start, end)
         out = []
         if overlap >= self.FACT_MIN_WITH_MARKER:
-            fact = self._fact(lowers, stems, start, end, other, strong, weak, actions)
+            fact = self._fact(lowers, stems, start, end, other, lazy.starts("_restate_strong", start, end),
+                              lazy.starts("_restate_weak", start, end), lazy.starts("_action", start, end))
             if fact is not None:
                 out.append(Span(doc, fact, end, label="restate_fact"))
-        feeling = self._feeling(lowers, start, end, frames, formulas, overlap, asking) if emotional else None
-        if feeling is None and other and phrases:
+        feeling = None
+        if emotional:
+            feeling = self._feeling(lowers, start, end, lazy.spans("_feeling_frame", start, end),
+                                    lazy.spans("_empathy_formula", start, end), overlap, asking)
+        phrases = lazy.starts("_feeling_phrase", start, end) if feeling is None and other else None
+        if phrases:
             feeling = next((m for m in phrases if not any(a <= m < b for a, b in asking)), None)
         if feeling is not None:
             out.append(Span(doc, feeling, end, label="restate_feeling"))
@@ -446,14 +474,14 @@ class RestatementTagger(_ResourceComponent):
 class _LazyCues:
     """The restatement cues of a Doc, matched once on first need, read per unit by position."""
 
-    def __init__(self, tagger: RestatementTagger, lowers: list[str]) -> None:
+    def __init__(self, tagger: RestatementTagger, doc: Doc) -> None:
         self.tagger = tagger
-        self.lowers = lowers
+        self.doc = doc
         self.by_label: dict[str, tuple[list[int], list[tuple[int, int]]]] | None = None
 
     def _load(self) -> dict[str, tuple[list[int], list[tuple[int, int]]]]:
         if self.by_label is None:
-            found = self.tagger._matches_in(self.lowers, 0, len(self.lowers))
+            found = self.tagger._matches(self.doc)
             self.by_label = {}
             for label, hits in found.items():
                 hits = sorted(hits)

@@ -104,9 +104,15 @@ class PatternMatcher:
         # (key, specs, second): `second` accepts the token after the first, when that is a cheap
         # filter before the full match; None otherwise
         self._patterns: list[tuple[str, tuple[TokenSpec, ...], Callable[[str], bool] | None]] = []
+        # per pattern: its word sets when every token is exactly one word from a plain list
+        # (most patterns): matched by direct look-ups instead of the general walk
+        self._fixed: list[tuple[frozenset[str], ...] | None] = []
         self._by_first: dict[str, list[int]] = {}
         self._anywhere: list[int] = []  # patterns whose first token is not a closed word list
-        self._cache: dict[str, tuple[int, ...]] = {}  # token -> patterns that can begin there
+        self._second_words: list[frozenset[str] | None] = []  # the words `second` accepts, when a plain list
+        # token -> (patterns that can begin there and need the general second-token filter,
+        #           {second word: patterns that can begin there with it}); () when none can
+        self._cache: dict[str, tuple] = {}
 
     def __len__(self) -> int:
         return len({key for key, _specs, _second in self._patterns})
@@ -128,9 +134,17 @@ class PatternMatcher:
     def _add_variant(self, key: str, specs: tuple[TokenSpec, ...]) -> None:
         index = len(self._patterns)
         second = self._second_specs(specs)
+        words = None
         if second is not None:
-            second = second[0].ok if len(second) == 1 else (lambda t, _s=second: any(x.ok(t) for x in _s))
+            if all(x.values is not None and not x.negate and not x.checks for x in second):
+                words = frozenset().union(*(x.values for x in second))
+                second = words.__contains__
+            else:
+                second = second[0].ok if len(second) == 1 else (lambda t, _s=second: any(x.ok(t) for x in _s))
         self._patterns.append((key, specs, second))
+        self._second_words.append(words)
+        plain = all(x.min == x.max == 1 and x.values is not None and not x.negate and not x.checks for x in specs)
+        self._fixed.append(tuple(x.values for x in specs) if plain else None)
         first = specs[0]
         if first.values is None or first.negate:
             self._anywhere.append(index)
@@ -151,14 +165,25 @@ class PatternMatcher:
                 return tuple(reachable)
         return None  # everything after the first token is optional
 
-    def _candidates(self, token: str) -> tuple[int, ...]:
-        """Patterns that can begin at `token`, worked out once per distinct string."""
+    def _candidates(self, token: str) -> tuple:
+        """Patterns that can begin at `token`, worked out once per distinct string: those with
+        a plain word list for their second token are indexed by that word too, so a position
+        tries only the patterns its next word allows."""
         found = list(self._by_first.get(token, ()))
         for index in self._anywhere:
             first = self._patterns[index][1][0]
             if not first.min or first.ok(token):
                 found.append(index)
-        result = tuple(sorted(found))
+        general: list[int] = []
+        by_second: dict[str, list[int]] = {}
+        for index in sorted(found):
+            words = self._second_words[index]
+            if words is None:
+                general.append(index)
+            else:
+                for word in words:
+                    by_second.setdefault(word, []).append(index)
+        result = (tuple(general), {w: tuple(v) for w, v in by_second.items()}) if found else ()
         self._cache[token] = result
         return result
 
@@ -170,14 +195,32 @@ class PatternMatcher:
         if None in found_at:  # words not seen before: work out their candidates once
             found_at = [self._candidates(t) if c is None else c for t, c in zip(window, found_at)]
         patterns = self._patterns
+        fixed_sets = self._fixed
         # positions where some pattern can begin (most tokens begin none)
         starts = [(i, c) for i, c in enumerate(found_at, start) if c]
-        for i, candidates in starts:
+        for i, (general, by_second) in starts:
             following = tokens[i + 1] if i + 1 < end else None
+            candidates = by_second.get(following, ()) if following is not None else ()
+            if general:
+                candidates = sorted(candidates + general) if candidates else general
+            if not candidates:
+                continue
             seen = set()
             for index in candidates:
                 key, specs, second = patterns[index]
                 if second is not None and (following is None or not second(following)):
+                    continue
+                fixed = fixed_sets[index]
+                if fixed is not None:  # one word per token: the first two are already checked
+                    stop = i + len(fixed)
+                    if stop > end:
+                        continue
+                    k = i + 2
+                    while k < stop and tokens[k] in fixed[k - i]:
+                        k += 1
+                    if k >= stop and (key, stop) not in seen:
+                        seen.add((key, stop))
+                        found.append((key, i, stop))
                     continue
                 for stop in _ends(specs, tokens, i, end):
                     if (key, stop) not in seen:  # two entry variants may find the same match

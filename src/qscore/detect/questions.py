@@ -13,6 +13,8 @@ spaCy and cheap on the hot path.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import compress
+from operator import eq
 
 from .lexicon import Lexicon
 
@@ -98,8 +100,9 @@ class QuestionFinder:
         self.relevant = self.triggers | self.tag_final | self.elliptical_first | PERSONAL
 
     # -- public -------------------------------------------------------------------------------
-    def find(self, lowers: list[str], punct: list[bool], start: int, end: int) -> list[Question]:
-        """Questions in tokens [start, end) of one turn."""
+    def find(self, lowers: list[str], punct: list[bool], start: int, end: int,
+             parts: list[tuple[int, int]] | None = None) -> list[Question]:
+        """Questions in tokens [start, end) of one turn (`parts`: its `units`, if known)."""
         found: list[Question] = []
         # One pass over the turn: options offered ("or", "options") and sentence punctuation.
         # Options offered earlier make a later "which would you prefer?" closed; in punctuated
@@ -111,7 +114,8 @@ class QuestionFinder:
         if not OFFER_CUES.isdisjoint(words):
             self._offer_at = next((i for i in range(start, end) if lowers[i] in OPTION_WORDS or (
                 lowers[i] == "or" and i + 1 < end and lowers[i + 1] not in NOT_OPTION)), end)
-        parts = units(lowers, punct, start, end)
+        if parts is None:
+            parts = units(lowers, punct, start, end)
         for unit_start, unit_end in parts:
             found.extend(self._unit(lowers, punct, unit_start, unit_end, len(parts) == 1))
         return found
@@ -122,32 +126,36 @@ class QuestionFinder:
         has_qmark = not QMARKS.isdisjoint(segment)
         if not has_qmark and self.relevant.isdisjoint(segment):
             return []  # no word that can begin, end or be a question, and no "?"
-        words = [i for i in range(start, end) if not punct[i]]
-        if not words:
-            return []
-        w = [lowers[i] for i in words]
+        if True in punct[start:end]:
+            words = [i for i in range(start, end) if not punct[i]]
+            if not words:
+                return []
+            w = [lowers[i] for i in words]
+            self._after_punct = {k for k in range(1, len(words)) if words[k] - words[k - 1] > 1}
+        else:  # a recogniser's unit: no punctuation to step over
+            words, w = range(start, end), segment
+            self._after_punct = set()
         self._qmark = has_qmark
         if whole_turn and self._is_backchannel(w, has_qmark):
             return []  # "really?", "oh is that right?", "you did?": backchannels, not questions
-        self._after_punct = {k for k in range(1, len(words)) if words[k] - words[k - 1] > 1}
         # a comma opens a question only in typed questions ("Hi Sam, how can I help?"); in
         # statements it mostly opens a relative clause (", which is why")
         soft = {k for k in self._after_punct if any(
             lowers[j] in SOFT_BREAK for j in range(words[k - 1] + 1, words[k]))} if has_qmark else set()
         onsets: list[tuple[int, str]] = []
         strict = self._punctuated and not has_qmark
-        marker = self.marker
         # onset_flags[k]: word k may begin a question (unit start, after a comma in a typed
-        # question, after a discourse marker; a repeated word is transparent: "do, do you")
-        onset_flags = [True] * len(w)
-        for k in range(1, len(w)):
-            prev = w[k - 1]
-            onset_flags[k] = k in soft or prev in marker or (prev == w[k] and onset_flags[k - 1])
+        # question, after a discourse marker; a repeated word is transparent: "do, do you").
+        # Built with map/compress: this runs over every token of the input.
+        n = len(w)
+        onset_flags = [True, *map(self.marker.__contains__, w[:-1])]
+        for k in soft:
+            onset_flags[k] = True
+        for k in compress(range(1, n), map(eq, w[1:], w[:-1])):  # in order: a chain carries over
+            onset_flags[k] = onset_flags[k] or onset_flags[k - 1]
         # in punctuated text without "?", only the opening run of markers and the word after it
-        sentence_start = next((k for k, flag in enumerate(onset_flags) if not flag), len(w))
-        for k in range(len(w)):
-            if w[k] not in self.triggers:
-                continue
+        sentence_start = onset_flags.index(False) if False in onset_flags else n
+        for k in compress(range(n), map(self.triggers.__contains__, w)):
             at_onset = onset_flags[k]
             if strict and (not at_onset or k > sentence_start):
                 continue
