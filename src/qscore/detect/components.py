@@ -184,7 +184,8 @@ class _ResourceComponent:
         cached = doc.user_data.get("_qscore_matches")
         if cached is None or cached[0] != id(self.matcher) or cached[1] != len(doc):
             lowers, _punct = token_view(doc)
-            cached = doc.user_data["_qscore_matches"] = (id(self.matcher), len(doc), self._matches_in(lowers, 0, len(doc)))
+            found = self._matches_in(lowers, 0, len(doc))
+            cached = doc.user_data["_qscore_matches"] = (id(self.matcher), len(doc), found)
         return {label: hits for label, hits in cached[2].items() if self._wants(label)}
 
     def _matches_in(self, lowers: list[str], start: int, end: int) -> dict[str, list[tuple[int, int]]]:
