@@ -122,6 +122,11 @@ class PatternMatcher:
         if not specs or all(s.min == 0 for s in specs):
             raise ValueError(f"pattern {key!r} can match nothing: every token is optional")
         self._cache.clear()
+        expanded = _expand(specs)
+        if expanded is not None:  # optional tokens unrolled: one fixed-length variant per choice
+            for variant in expanded:
+                self._add_variant(key, variant)
+            return
         # A match begins with whichever spec consumes its first token: leading optional specs may
         # be skipped. One entry variant per such spec, with that spec required, lets every
         # variant be indexed by its first word and filtered by its second.
@@ -227,6 +232,21 @@ class PatternMatcher:
                         seen.add((key, stop))
                         found.append((key, i, stop))
         return found
+
+
+def _expand(specs: tuple[TokenSpec, ...], limit: int = 64) -> list[tuple[TokenSpec, ...]] | None:
+    """The fixed-length sequences (every spec taken exactly once per token) that together match
+    what `specs` matches; None when quantifiers are unbounded or the variants too many. A match
+    of the pattern is a match of one of them, so the union of their matches is the same."""
+    variants: list[tuple[TokenSpec, ...]] = [()]
+    for spec in specs:
+        if spec.max > 4:
+            return None
+        one = TokenSpec(spec.values, spec.negate, spec.checks, 1, 1)
+        variants = [v + (one,) * n for v in variants for n in range(spec.min, spec.max + 1)]
+        if len(variants) > limit:
+            return None
+    return list(dict.fromkeys(v for v in variants if v))
 
 
 def _ends(specs: tuple[TokenSpec, ...], tokens: Sequence[str], i: int, n: int) -> set[int]:
