@@ -11,7 +11,10 @@ plain Doc the whole text is one turn of unknown role.
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Callable, Iterable
+from itertools import compress
+from operator import not_
 from pathlib import Path
 
 import srsly
@@ -21,6 +24,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
+from .fact_scorer import load_fact_scorer, turn_features
 from .lexicon import Lexicon, load_lexicon, load_patterns
 from .patterns import PatternMatcher, _is_punct
 from .questions import QuestionFinder, units
@@ -314,6 +318,8 @@ class RestatementTagger(_ResourceComponent):
     FACT_MIN_WITHOUT_MARKER = 4  # ... with none, and at least this share of the unit's words:
     FACT_MIN_SHARE = 0.4
     FRAME_REACH = 6  # tokens a frame may stand before the emotion word
+    use_scorer = True
+    scorer_path: str | None = None
 
     def _wants(self, label: str) -> bool:
         return label in ("_restate_strong", "_restate_weak", "_action", "_feeling_frame", "_empathy_formula",
@@ -328,6 +334,8 @@ class RestatementTagger(_ResourceComponent):
         self.phrase_first = frozenset(
             w for row in self.patterns if row["label"] == "_feeling_phrase" for w in _first_words(row["pattern"]))
         self._stems: dict[str, str] = {}
+        self.scorer = load_fact_scorer(self.scorer_path) if self.use_scorer else None
+        self.collected: list[tuple[str | None, int, dict[str, float]]] | None = None  # for training
 
     def stem(self, word: str) -> str:
         """Content-word key: "" for stopwords and punctuation; light suffix stripping."""
@@ -369,15 +377,32 @@ class RestatementTagger(_ResourceComponent):
         # content words said so far, by side (role when known, else speaker): each turn is
         # compared with everything the other side said before it
         said: dict[str | None, set[str]] = {}
+        last: dict[str | None, set[str]] = {}  # each side's latest turn
         spans = []
         cues = _LazyCues(self, doc)
-        for (turn_start, turn_end, role, speaker), parts in zip(turns, turn_units(doc)):
+        scoring = self.scorer is not None or self.collected is not None
+        for index, ((turn_start, turn_end, role, speaker), parts) in enumerate(zip(turns, turn_units(doc))):
             side = role if role != "unknown" else speaker
             sides = [words for key, words in said.items() if key != side]
             # read-only below: with two sides (the usual case) no copy is needed
             other = sides[0] if len(sides) == 1 else set().union(*sides)
-            for start, end in parts:
-                spans.extend(self._unit(doc, lowers, stems, start, end, other, asking, cues))
+            found: list[Span] = []
+            overlaps = [len(other.intersection(stems[start:end])) if other else 0 for start, end in parts]
+            for (start, end), overlap in zip(parts, overlaps):
+                found.extend(self._unit(doc, lowers, stems, start, end, other, asking, cues, overlap))
+            if scoring and overlaps and max(overlaps) >= self.FACT_MIN_WITH_MARKER:
+                # a candidate: the rules found a restatement, or the turn takes up words from
+                # the other side's latest turn (restating reaches back only that far)
+                recents = [v for k, v in last.items() if k != side]
+                recent = recents[0] if len(recents) == 1 else set().union(*recents)
+                if not recent.isdisjoint(stems[turn_start:turn_end]) or any(
+                        sp.label_ == "restate_fact" for sp in found):
+                    found = self._score_fact(doc, index, lowers, punct, stems, parts, overlaps, other,
+                                             said.get(side, set()), recent, asking, cues, found)
+            spans.extend(found)
+            if scoring:
+                latest = last[side] = set(stems[turn_start:turn_end])
+                latest.discard("")
             words = said.setdefault(side, set())
             # a side "gave" only the words it brought in: echoes of the other side's words
             # ("bristol at 13:40?" after the agent offered it) are not facts to restate
@@ -388,9 +413,48 @@ class RestatementTagger(_ResourceComponent):
         add_spans(doc, spans)
         return doc
 
+    def _score_fact(self, doc: Doc, index: int, lowers: list[str], punct: list[bool], stems: list[str],
+                    parts: list[tuple[int, int]], overlaps: list[int], other: set[str], own: set[str],
+                    recent: set[str], asking: list[tuple[int, int]], lazy: _LazyCues,
+                    found: list[Span]) -> list[Span]:
+        """Let the learned scorer decide restate_fact for a candidate turn (`fact_scorer`);
+        other turns keep the rules' decision."""
+        start, end = parts[0][0], parts[-1][1]
+        content = set(stems[start:end])
+        content.discard("")
+        n = max(1, len(content))
+        shares = [o / max(1, len(set(stems[a:b]).difference(("",)))) for (a, b), o in zip(parts, overlaps)]
+        rule = [sp for sp in found if sp.label_ == "restate_fact"]
+        cue = {
+            "rule": float(bool(rule)),
+            "rule_feeling": float(any(sp.label_ == "restate_feeling" for sp in found)),
+            "overlap": min(max(overlaps), 8) / 8,
+            "share": max(shares),
+            "recent": min(len(content & recent), 6) / 6,
+            "own": len(content & own) / n,
+            "new": len(content - other - own) / n,
+            "strong": float(bool(lazy.starts("_restate_strong", start, end))),
+            "weak": float(bool(lazy.starts("_restate_weak", start, end))),
+            "action": float(bool(lazy.starts("_action", start, end))),
+            "you": min(sum(map(SECOND_PERSON.__contains__, lowers[start:end])), 3) / 3,
+            "numbers": float(any(k[:1].isdigit() for k in content & other)),
+            "length": math.log1p(len(content)) / 4,
+            "asks": float(any(start <= a < end for a, _b in asking)),
+        }
+        words = list(compress(lowers[start:end], map(not_, punct[start:end])))
+        if self.collected is not None:
+            self.collected.append((doc._.qscore_conversation_id, index, turn_features(words, cue)))
+        if self.scorer is None:
+            return found
+        if not self.scorer.accepts(words, cue):
+            return [sp for sp in found if sp.label_ != "restate_fact"]
+        if rule:
+            return found
+        best = max(range(len(parts)), key=lambda i: (shares[i], overlaps[i]))
+        return [*found, Span(doc, parts[best][0], parts[best][1], label="restate_fact")]
+
     def _unit(self, doc: Doc, lowers: list[str], stems: list[str], start: int, end: int,
-              other: set[str], asking: list[tuple[int, int]], lazy: _LazyCues) -> list[Span]:
-        overlap = len(other.intersection(stems[start:end])) if other else 0
+              other: set[str], asking: list[tuple[int, int]], lazy: _LazyCues, overlap: int) -> list[Span]:
         words = lowers[start:end]
         emotional = not self.any_feeling.isdisjoint(words)
         if overlap < self.FACT_MIN_WITH_MARKER and not emotional and not (
@@ -593,11 +657,17 @@ def make_phrases(nlp: Language, name: str, lexicon_path: str | None, patterns_pa
     return PhraseTagger(nlp, name, lexicon_path, patterns_path)
 
 
-@Language.factory("qscore_restatements", default_config=DEFAULT_CONFIG)
+@Language.factory("qscore_restatements",
+                  default_config={**DEFAULT_CONFIG, "fact_scorer": True, "fact_scorer_path": None})
 def make_restatements(
-    nlp: Language, name: str, lexicon_path: str | None, patterns_path: str | None
+    nlp: Language, name: str, lexicon_path: str | None, patterns_path: str | None,
+    fact_scorer: bool, fact_scorer_path: str | None,
 ) -> RestatementTagger:
-    return RestatementTagger(nlp, name, lexicon_path, patterns_path)
+    """`fact_scorer`: let the learned scorer (`resources/fact_scorer.json`, or `fact_scorer_path`)
+    decide restate_fact on the rules' candidates; False for the rules alone."""
+    tagger = RestatementTagger(nlp, name, lexicon_path, patterns_path)
+    tagger.use_scorer, tagger.scorer_path = fact_scorer, fact_scorer_path
+    return tagger
 
 
 @Language.factory("qscore_names", default_config=DEFAULT_CONFIG)

@@ -97,7 +97,7 @@ class QuestionFinder:
         # words that can begin a question form: every other word is skipped at once
         self.triggers = self.wh | self.wh_fused | self.aux | self.request_verb
         self.elliptical_first = frozenset(p.split()[0] for p in self.elliptical)
-        self.relevant = self.triggers | self.tag_final | self.elliptical_first | PERSONAL
+        self.relevant = self.triggers | self.tag_final | self.elliptical_first
 
     # -- public -------------------------------------------------------------------------------
     def find(self, lowers: list[str], punct: list[bool], start: int, end: int,
