@@ -174,3 +174,98 @@ def test_statistical_model_is_optional():
     nlp = make_pipeline()
     assert nlp.pipe_names == ["qscore_phrases", "qscore_questions", "qscore_restatements", "qscore_names"]
     assert not any(name in nlp.pipe_names for name in ("tagger", "parser", "ner"))
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "oh thats a lot to deal with on top of the move",  # an empathy idiom, no emotion word
+        "Understandable, with the deadline on Friday.",
+        "you're under a lot of pressure with this",
+        "that would wind anyone up",
+        "Maddening when you can see it from the window!",  # an emotion word opening the unit
+        "terrible timing with the exams this week",
+    ],
+)
+def test_restate_feeling_idioms(reply):
+    conv = Conversation("f1", [
+        Turn("Cara", "the boiler broke again and the exams start this week and i havent slept", role="customer"),
+        Turn("Sam", reply, role="agent"),
+    ])
+    assert "restate_feeling" in next(annotate([conv]))[1]["tags"]
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "you dont need to fill anything in",  # an instruction, not a reflection
+        "is there anything else on your mind today",  # a bridge
+        "the engineer said the part is ok",
+    ],
+)
+def test_not_restate_feeling(reply):
+    conv = Conversation("f2", [
+        Turn("Cara", "the boiler broke again and im worried", role="customer"),
+        Turn("Sam", reply, role="agent"),
+    ])
+    assert "restate_feeling" not in next(annotate([conv]))[1]["tags"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "thats the part i want to sort for you how are you feeling about the move",  # after "you", mid-turn
+        "its in the small print what would have helped you spot it",  # "what would have ..." mid-turn
+        "how does that sit with you",
+        "can i ask how confident do you feel about the payments",
+        "how are you finding the new tablet",
+    ],
+)
+def test_high_gain_questions_in_run_on_speech(nlp, text):
+    assert {"open_question", "high_gain_question"} <= tags_of(nlp, text)
+
+
+def test_good_wishes_are_not_restatements():
+    conv = Conversation("f3", [
+        Turn("Cara", "its for my daughters graduation trip to lisbon next week", role="customer"),
+        Turn("Sam", "have a wonderful time in lisbon and congratulations on the graduation", role="agent"),
+    ])
+    assert "restate_fact" not in next(annotate([conv]))[1]["tags"]
+
+
+def test_one_pattern_scan_per_doc_shared_by_the_components(nlp):
+    phrases, restatements = nlp.get_pipe("qscore_phrases"), nlp.get_pipe("qscore_restatements")
+    assert phrases.matcher is restatements.matcher
+    conv = Conversation("f4", [Turn("Cara", "i was charged twice", role="customer"),
+                               Turn("Sam", "so just to confirm you were charged twice. thanks", role="agent")])
+    doc = nlp(conversation_doc(nlp, conv))
+    labels = set(doc.user_data["_qscore_matches"][2])
+    assert {"thanks", "_restate_strong"} <= labels  # one scan holds both components' matches
+
+
+def test_pattern_matcher_quantifiers_agree_with_spacys_matcher():
+    """Optional and repeated tokens are unrolled into fixed-length variants; the matches must
+    not change (including a variant list too long to unroll)."""
+    from spacy.matcher import Matcher
+
+    nlp = spacy.blank("en")
+    patterns = [
+        [{"LOWER": "so"}, {"LOWER": {"IN": ["you", "u"]}, "OP": "?"}, {"LOWER": "were"}],
+        [{"LOWER": {"IN": ["really", "so"]}, "OP": "{1,3}"}, {"LOWER": "sorry"}],
+        [{"LOWER": "a"}, {"IS_ALPHA": True, "OP": "?"}, {"LOWER": "refund"}],
+        [{"LOWER": "i"}, {"LOWER": "am", "OP": "!"}, {"LOWER": "sure"}],
+        [{"LOWER": "very", "OP": "+"}, {"LOWER": "late"}],
+        [{"LOWER": "the", "OP": "*"}, {"LOWER": "order"}],
+        [{"LOWER": {"IN": ["a", "b"]}, "OP": "{0,4}"}, {"LOWER": {"IN": ["a", "b"]}, "OP": "{0,4}"},
+         {"LOWER": {"IN": ["a", "b"]}, "OP": "{0,4}"}, {"LOWER": "c"}],  # 125 variants: not unrolled
+    ]
+    ours, theirs = PatternMatcher(), Matcher(nlp.vocab, validate=True)
+    for n, pattern in enumerate(patterns):
+        ours.add(str(n), pattern)
+        theirs.add(str(n), [pattern])
+    texts = ["so you were late", "so were you", "really really so sorry", "so sorry", "a full refund",
+             "a refund", "i sure am", "i am sure", "very very late", "late", "the the order", "order",
+             "a b a b c", "c", "b a c a c"]
+    for doc in nlp.pipe(texts):
+        expected = {(nlp.vocab.strings[m], s, e) for m, s, e in theirs(doc)}
+        assert set(ours([t.lower_ for t in doc])) == expected, doc.text

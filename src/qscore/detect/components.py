@@ -536,6 +536,18 @@ class RestatementTagger(_ResourceComponent):
         return None
 
 
+    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
+        super().to_disk(path, exclude=exclude)
+        if self.scorer is not None:  # the scorer travels with the pipeline, as JSON
+            (Path(path) / "fact_scorer.json").write_text(self.scorer.to_json(), "utf-8")
+
+    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> RestatementTagger:
+        super().from_disk(path, exclude=exclude)
+        saved = Path(path) / "fact_scorer.json"
+        self.scorer = load_fact_scorer(str(saved)) if self.use_scorer and saved.exists() else None
+        return self
+
+
 class _LazyCues:
     """The restatement cues of a Doc, matched once on first need, read per unit by position."""
 

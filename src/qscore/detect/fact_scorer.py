@@ -50,6 +50,10 @@ class FactScorer:
         return self.score(words, cues) >= self.threshold
 
 
+    def to_json(self) -> str:
+        return json.dumps({"bias": self.bias, "threshold": self.threshold, "weights": self.weights})
+
+
 def _sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
