@@ -44,14 +44,17 @@ STRONG_ELLIPTICAL = frozenset({"anything else", "anything further", "any other",
 
 def units(lowers: list[str], punct: list[bool], start: int, end: int) -> list[tuple[int, int]]:
     """Sentence-like units of a turn: split after . ! ? ; and at line breaks (a recogniser's
-    turn has none of these: it is one unit). Shared by every detector that works per sentence."""
-    if not any(punct[start:end]):
+    turn has none of these: it is one unit). Shared by every detector that works per sentence.
+    `punct` flags punctuation and whitespace tokens (as `components.token_view` does); only
+    those positions are visited."""
+    flags = punct[start:end]
+    if True not in flags:
         return [(start, end)]
     out = []
     unit_start = start
-    for i in range(start, end):
+    for i in compress(range(start, end), flags):
         word = lowers[i]
-        if punct[i] and (word in UNIT_END or "?" in word):
+        if word in UNIT_END or "?" in word:
             if i + 1 > unit_start:
                 out.append((unit_start, i + 1))
             unit_start = i + 1
