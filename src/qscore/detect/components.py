@@ -386,30 +386,37 @@ class RestatementTagger(_ResourceComponent):
             sides = [words for key, words in said.items() if key != side]
             # read-only below: with two sides (the usual case) no copy is needed
             other = sides[0] if len(sides) == 1 else set().union(*sides)
+            turn_stems = stems[turn_start:turn_end]
             found: list[Span] = []
-            overlaps = [len(other.intersection(stems[start:end])) if other else 0 for start, end in parts]
-            for (start, end), overlap in zip(parts, overlaps):
-                found.extend(self._unit(doc, lowers, stems, start, end, other, asking, cues, overlap))
-            if scoring and overlaps and max(overlaps) >= self.FACT_MIN_WITH_MARKER:
+            if len(parts) == 1:
+                overlaps = [len(other.intersection(turn_stems)) if other else 0]
+            else:
+                overlaps = [len(other.intersection(stems[start:end])) if other else 0 for start, end in parts]
+            turn_words = lowers[turn_start:turn_end]
+            if max(overlaps) >= self.FACT_MIN_WITH_MARKER or not self.any_feeling.isdisjoint(turn_words) or (
+                    other and not self.phrase_first.isdisjoint(turn_words)):
+                # something a restatement could rest on: look unit by unit
+                for (start, end), overlap in zip(parts, overlaps):
+                    found.extend(self._unit(doc, lowers, stems, start, end, other, asking, cues, overlap))
+            if scoring and max(overlaps) >= self.FACT_MIN_WITH_MARKER:
                 # a candidate: the rules found a restatement, or the turn takes up words from
                 # the other side's latest turn (restating reaches back only that far)
                 recents = [v for k, v in last.items() if k != side]
                 recent = recents[0] if len(recents) == 1 else set().union(*recents)
-                if not recent.isdisjoint(stems[turn_start:turn_end]) or any(
+                if not recent.isdisjoint(turn_stems) or any(
                         sp.label_ == "restate_fact" for sp in found):
                     found = self._score_fact(doc, index, lowers, punct, stems, parts, overlaps, other,
                                              said.get(side, set()), recent, asking, cues, found)
             spans.extend(found)
+            brought = set(turn_stems)
+            brought.discard("")
             if scoring:
-                latest = last[side] = set(stems[turn_start:turn_end])
-                latest.discard("")
+                last[side] = brought.copy()
             words = said.setdefault(side, set())
             # a side "gave" only the words it brought in: echoes of the other side's words
             # ("bristol at 13:40?" after the agent offered it) are not facts to restate
-            brought = set(stems[turn_start:turn_end])
             brought -= other
             words |= brought
-            words.discard("")
         add_spans(doc, spans)
         return doc
 
