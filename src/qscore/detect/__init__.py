@@ -9,8 +9,9 @@
 
 from __future__ import annotations
 
-import bisect
+from itertools import accumulate
 
+import numpy
 import spacy
 from spacy.attrs import IDX
 from spacy.language import Language
@@ -49,17 +50,17 @@ def conversation_doc(nlp: Language, conv: Conversation) -> Doc:
     texts = [t.text.replace("\r", " ").replace("\n", " ") for t in conv.turns]
     doc = nlp.make_doc(TURN_SEPARATOR.join(texts))
     doc._.qscore_conversation_id = conv.conversation_id
-    starts = doc.to_array([IDX]).tolist() if len(doc) else []
-    spans, table, offsets = [], [], []
-    offset = 0
-    for turn, text in zip(conv.turns, texts):
-        first = bisect.bisect_left(starts, offset)
-        last = bisect.bisect_left(starts, offset + len(text))
+    # token boundaries of every turn at once: first token at or after each turn's first
+    # character, and at or after its end
+    offsets = list(accumulate((len(text) + len(TURN_SEPARATOR) for text in texts[:-1]), initial=0)) if texts else []
+    idx = doc.to_array([IDX]) if len(doc) else numpy.zeros(0, dtype="uint64")
+    firsts = numpy.searchsorted(idx, offsets).tolist()
+    lasts = numpy.searchsorted(idx, [o + len(t) for o, t in zip(offsets, texts)]).tolist()
+    spans, table = [], []
+    for turn, first, last in zip(conv.turns, firsts, lasts):
         role = turn.role or "unknown"
         spans.append(Span(doc, first, last, label=role))
         table.append((first, last, role, turn.speaker))
-        offsets.append(offset)
-        offset += len(text) + len(TURN_SEPARATOR)
     doc.spans[TURNS_KEY] = spans
     doc.user_data["_qscore_turn_table"] = table  # also behind `span._.qscore_speaker`
     doc.user_data["_qscore_turn_chars"] = offsets
