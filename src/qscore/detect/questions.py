@@ -12,10 +12,9 @@ spaCy and cheap on the hot path.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from dataclasses import dataclass
 from itertools import compress
-from operator import eq, not_
+from operator import eq
 
 from .lexicon import Lexicon
 
@@ -130,16 +129,12 @@ class QuestionFinder:
         has_qmark = not QMARKS.isdisjoint(segment)
         if not has_qmark and self.relevant.isdisjoint(segment):
             return []  # no word that can begin, end or be a question, and no "?"
-        flags = punct[start:end]
-        if True in flags:
-            keep = list(map(not_, flags))
-            words = list(compress(range(start, end), keep))
+        if True in punct[start:end]:
+            words = [i for i in range(start, end) if not punct[i]]
             if not words:
                 return []
-            w = list(compress(segment, keep))
-            # word positions that follow punctuation (few: found from the punctuation side)
-            self._after_punct = {k for k in (bisect_left(words, p) for p in compress(range(start, end), flags))
-                                 if 0 < k < len(words)}
+            w = [lowers[i] for i in words]
+            self._after_punct = {k for k in range(1, len(words)) if words[k] - words[k - 1] > 1}
         else:  # a recogniser's unit: no punctuation to step over
             words, w = range(start, end), segment
             self._after_punct = set()
@@ -332,7 +327,10 @@ class QuestionFinder:
         return None
 
     def _elliptical(self, w: list[str], soft: set[int], has_qmark: bool) -> tuple[int, str] | None:
-        for k in compress(range(len(w)), map(self.elliptical_first.__contains__, w)):
+        first_words = self.elliptical_first
+        for k in range(len(w)):
+            if w[k] not in first_words:
+                continue
             # "... you will get a text anything else today"; not "... or anything else"
             near_end = k >= len(w) - 4 and k > 0 and w[k - 1] not in NOT_BEFORE_ELLIPSIS
             if k and k not in soft and w[k - 1] not in self.marker and not near_end:
