@@ -845,3 +845,22 @@ def test_cli_error_text_with_square_brackets_is_printed_verbatim(tmp_path, monke
     result = annotate("call.txt", "-o", "out.jsonl")
     assert result.exit_code == 2
     assert "call.txt:1: expected 'Name: text', got '[inaudible] mumble'" in result.output
+
+
+def test_csv_unclosed_quote_keeps_the_conversations_before_it(tmp_path):
+    path = write(tmp_path, "c.csv", (
+        "conversation_id,speaker,text\n"
+        "k1,Ann,hi\nk1,Bob,hello\n"
+        "k2,Sue,yo\n"
+        'k2,Tom,"this quote never closes\n'
+        "k3,Ann,lost\n"
+    ))
+    err = read_error(path)
+    assert (err.path, err.line) == (str(path), 5)  # where the broken row starts
+    assert "malformed CSV" in err.problem and "not read" in err.problem
+    skipped: list[TranscriptError] = []
+    convs = read_all(path, skip_invalid=True, on_skip=skipped.append)
+    # k1 is complete; k2 was in progress (it may continue past the break) and is dropped whole
+    assert [c.conversation_id for c in convs] == ["k1"]
+    assert [len(c.turns) for c in convs] == [2]
+    assert [e.line for e in skipped] == [5]

@@ -56,16 +56,25 @@ def read_table(path: str, delimiter: str) -> Iterator[Conversation | TranscriptE
     cid_at = columns.index("conversation_id")
     groups: dict[str, dict] = {}
     bad: dict[str, TranscriptError] = {}
+    last_cid = ""
     while True:
+        row_start = numbered[-1] + 1 if numbered else 2
         try:
             row = next(reader)
         except StopIteration:
             break
         except csv.Error as exc:
-            yield TranscriptError(path, numbered[-1] if numbered else None, f"malformed CSV: {exc}")
-            return
+            # The reader cannot resynchronise (an unclosed quote swallows the rest of the file):
+            # keep the conversations read so far, except the one in progress, which may go on
+            # past this point and would be scored with a hole in it.
+            yield TranscriptError(path, row_start, f"malformed CSV in the row starting here: {exc}; "
+                                  "rows from here on were not read")
+            if last_cid:
+                groups.pop(last_cid, None)
+            break
         line = numbered[-1] if numbered else None
         row_cid = row[cid_at].strip() if cid_at < len(row) else ""
+        last_cid = row_cid or last_cid
         problem = None
         if decode_errors:
             problem = decode_errors[0]
