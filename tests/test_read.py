@@ -864,3 +864,16 @@ def test_csv_unclosed_quote_keeps_the_conversations_before_it(tmp_path):
     assert [c.conversation_id for c in convs] == ["k1"]
     assert [len(c.turns) for c in convs] == [2]
     assert [e.line for e in skipped] == [5]
+
+
+def test_plaintext_channel_metadata_is_validated(tmp_path):
+    path = write(tmp_path, "t.txt", (
+        "# call-1\n# channel: Call\nAgent: hello\nCara: hi\n\n"
+        "# call-2\n# channel: phone\nAgent: hello\nCara: hi\n\n"
+        "# call-3\nAgent: bye\n"
+    ))
+    err = read_error(path)
+    assert (err.path, err.line) == (str(path), 7)
+    assert "channel must be 'chat' or 'call', got 'phone'" in err.problem
+    convs = read_all(path, skip_invalid=True)
+    assert [(c.conversation_id, c.channel) for c in convs] == [("call-1", "call"), ("call-3", None)]

@@ -64,7 +64,10 @@ def read_plaintext(path: str) -> Iterator[Conversation | TranscriptError]:
             body = (header.group("hash") if header.group("hash") is not None else header.group("eq")) or ""
             meta = META.match(body)
             if in_header and current is not None and meta:
-                _apply_meta(current, meta.group("key"), meta.group("value"))
+                problem = _apply_meta(current, meta.group("key"), meta.group("value"))
+                if problem:
+                    yield TranscriptError(path, number, problem)
+                    current["bad"] = True
                 continue
             yield from finish(current)
             current = _new(f"{stem(path)}-{number}", number)
@@ -72,7 +75,10 @@ def read_plaintext(path: str) -> Iterator[Conversation | TranscriptError]:
             if meta and meta.group("key").strip().lower() in ID_KEYS:
                 current["id"] = meta.group("value").strip()
             elif meta:
-                _apply_meta(current, meta.group("key"), meta.group("value"))
+                problem = _apply_meta(current, meta.group("key"), meta.group("value"))
+                if problem:
+                    yield TranscriptError(path, number, problem)
+                    current["bad"] = True
             elif body:
                 current["id"] = body
             continue
@@ -103,11 +109,18 @@ def _new(cid: str, line: int) -> dict:
     return {"id": cid, "line": line, "turns": [], "meta": {}, "extra": {}}
 
 
-def _apply_meta(conv: dict, key: str, value: str) -> None:
+def _apply_meta(conv: dict, key: str, value: str) -> str | None:
+    """Store one `# key: value` line; returns the problem when the value is not allowed."""
     key = key.strip().lower().replace(" ", "_")
+    value = value.strip()
     if key in ("conversation", "conversation_id", "id"):
-        conv["id"] = value.strip()
+        conv["id"] = value
+    elif key == "channel":
+        if value.lower() not in ("chat", "call"):
+            return f"channel must be 'chat' or 'call', got {value!r}"
+        conv["meta"][key] = value.lower()
     elif key in KNOWN_META:
-        conv["meta"][key] = value.strip()
+        conv["meta"][key] = value
     else:
-        conv["extra"][key] = value.strip()
+        conv["extra"][key] = value
+    return None
