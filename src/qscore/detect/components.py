@@ -318,8 +318,12 @@ class RestatementTagger(_ResourceComponent):
     FACT_MIN_WITHOUT_MARKER = 4  # ... with none, and at least this share of the unit's words:
     FACT_MIN_SHARE = 0.4
     FRAME_REACH = 6  # tokens a frame may stand before the emotion word
-    use_scorer = True
-    scorer_path: str | None = None
+
+    def __init__(self, nlp: Language, name: str, lexicon_path: str | None, patterns_path: str | None,
+                 use_scorer: bool = True, scorer_path: str | None = None) -> None:
+        super().__init__(nlp, name, lexicon_path, patterns_path)
+        self.use_scorer = use_scorer
+        self.scorer_path = scorer_path
 
     def _wants(self, label: str) -> bool:
         return label in ("_restate_strong", "_restate_weak", "_action", "_feeling_frame", "_empathy_formula",
@@ -388,10 +392,7 @@ class RestatementTagger(_ResourceComponent):
             other = sides[0] if len(sides) == 1 else set().union(*sides)
             turn_stems = stems[turn_start:turn_end]
             found: list[Span] = []
-            if len(parts) == 1:
-                overlaps = [len(other.intersection(turn_stems)) if other else 0]
-            else:
-                overlaps = [len(other.intersection(stems[start:end])) if other else 0 for start, end in parts]
+            overlaps = [len(other.intersection(stems[start:end])) if other else 0 for start, end in parts]
             turn_words = lowers[turn_start:turn_end]
             if max(overlaps) >= self.FACT_MIN_WITH_MARKER or not self.any_feeling.isdisjoint(turn_words) or (
                     other and not self.phrase_first.isdisjoint(turn_words)):
@@ -403,10 +404,10 @@ class RestatementTagger(_ResourceComponent):
                 # the other side's latest turn (restating reaches back only that far)
                 recents = [v for k, v in last.items() if k != side]
                 recent = recents[0] if len(recents) == 1 else set().union(*recents)
-                if not recent.isdisjoint(turn_stems) or any(
-                        sp.label_ == "restate_fact" for sp in found):
+                rule = [sp for sp in found if sp.label_ == "restate_fact"]
+                if rule or not recent.isdisjoint(turn_stems):
                     found = self._score_fact(doc, index, lowers, punct, stems, parts, overlaps, other,
-                                             said.get(side, set()), recent, asking, cues, found)
+                                             said.get(side, set()), recent, asking, cues, found, rule)
             spans.extend(found)
             brought = set(turn_stems)
             brought.discard("")
@@ -423,7 +424,7 @@ class RestatementTagger(_ResourceComponent):
     def _score_fact(self, doc: Doc, index: int, lowers: list[str], punct: list[bool], stems: list[str],
                     parts: list[tuple[int, int]], overlaps: list[int], other: set[str], own: set[str],
                     recent: set[str], asking: list[tuple[int, int]], lazy: _LazyCues,
-                    found: list[Span]) -> list[Span]:
+                    found: list[Span], rule: list[Span]) -> list[Span]:
         """Let the learned scorer decide restate_fact for a candidate turn (`fact_scorer`);
         other turns keep the rules' decision."""
         start, end = parts[0][0], parts[-1][1]
@@ -431,7 +432,6 @@ class RestatementTagger(_ResourceComponent):
         content.discard("")
         n = max(1, len(content))
         shares = [o / max(1, len(set(stems[a:b]).difference(("",)))) for (a, b), o in zip(parts, overlaps)]
-        rule = [sp for sp in found if sp.label_ == "restate_fact"]
         cue = {
             "rule": float(bool(rule)),
             "rule_feeling": float(any(sp.label_ == "restate_feeling" for sp in found)),
@@ -541,7 +541,6 @@ class RestatementTagger(_ResourceComponent):
             elif any(lowers[j] in SECOND_PERSON for j in range(lo, i)):
                 return lo
         return None
-
 
     def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
         super().to_disk(path, exclude=exclude)
@@ -684,9 +683,7 @@ def make_restatements(
 ) -> RestatementTagger:
     """`fact_scorer`: let the learned scorer (`resources/fact_scorer.json`, or `fact_scorer_path`)
     decide restate_fact on the rules' candidates; False for the rules alone."""
-    tagger = RestatementTagger(nlp, name, lexicon_path, patterns_path)
-    tagger.use_scorer, tagger.scorer_path = fact_scorer, fact_scorer_path
-    return tagger
+    return RestatementTagger(nlp, name, lexicon_path, patterns_path, fact_scorer, fact_scorer_path)
 
 
 @Language.factory("qscore_names", default_config=DEFAULT_CONFIG)

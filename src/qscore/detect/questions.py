@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import compress
-from operator import eq
 
 from .lexicon import Lexicon
 
@@ -148,17 +147,17 @@ class QuestionFinder:
         onsets: list[tuple[int, str]] = []
         strict = self._punctuated and not has_qmark
         # onset_flags[k]: word k may begin a question (unit start, after a comma in a typed
-        # question, after a discourse marker; a repeated word is transparent: "do, do you").
-        # Built with map/compress: this runs over every token of the input.
-        n = len(w)
-        onset_flags = [True, *map(self.marker.__contains__, w[:-1])]
-        for k in soft:
-            onset_flags[k] = True
-        for k in compress(range(1, n), map(eq, w[1:], w[:-1])):  # in order: a chain carries over
-            onset_flags[k] = onset_flags[k] or onset_flags[k - 1]
+        # question, after a discourse marker; a repeated word is transparent: "do, do you")
+        marker = self.marker
+        onset_flags = [True] * len(w)
+        for k in range(1, len(w)):
+            prev = w[k - 1]
+            onset_flags[k] = k in soft or prev in marker or (prev == w[k] and onset_flags[k - 1])
         # in punctuated text without "?", only the opening run of markers and the word after it
-        sentence_start = onset_flags.index(False) if False in onset_flags else n
-        for k in compress(range(n), map(self.triggers.__contains__, w)):
+        sentence_start = next((k for k, flag in enumerate(onset_flags) if not flag), len(w))
+        for k in range(len(w)):
+            if w[k] not in self.triggers:
+                continue
             at_onset = onset_flags[k]
             if strict and (not at_onset or k > sentence_start):
                 continue

@@ -64,10 +64,7 @@ def read_plaintext(path: str) -> Iterator[Conversation | TranscriptError]:
             body = (header.group("hash") if header.group("hash") is not None else header.group("eq")) or ""
             meta = META.match(body)
             if in_header and current is not None and meta:
-                problem = _apply_meta(current, meta.group("key"), meta.group("value"))
-                if problem:
-                    yield TranscriptError(path, number, problem)
-                    current["bad"] = True
+                yield from _apply_meta(current, meta, path, number)
                 continue
             yield from finish(current)
             current = _new(f"{stem(path)}-{number}", number)
@@ -75,10 +72,7 @@ def read_plaintext(path: str) -> Iterator[Conversation | TranscriptError]:
             if meta and meta.group("key").strip().lower() in ID_KEYS:
                 current["id"] = meta.group("value").strip()
             elif meta:
-                problem = _apply_meta(current, meta.group("key"), meta.group("value"))
-                if problem:
-                    yield TranscriptError(path, number, problem)
-                    current["bad"] = True
+                yield from _apply_meta(current, meta, path, number)
             elif body:
                 current["id"] = body
             continue
@@ -109,18 +103,20 @@ def _new(cid: str, line: int) -> dict:
     return {"id": cid, "line": line, "turns": [], "meta": {}, "extra": {}}
 
 
-def _apply_meta(conv: dict, key: str, value: str) -> str | None:
-    """Store one `# key: value` line; returns the problem when the value is not allowed."""
-    key = key.strip().lower().replace(" ", "_")
-    value = value.strip()
+def _apply_meta(conv: dict, meta: re.Match, path: str, number: int) -> Iterator[TranscriptError]:
+    """Store one `# key: value` line; a value that is not allowed is an error and makes the
+    conversation skipped."""
+    key = meta.group("key").strip().lower().replace(" ", "_")
+    value = meta.group("value").strip()
     if key in ("conversation", "conversation_id", "id"):
         conv["id"] = value
     elif key == "channel":
         if value.lower() not in ("chat", "call"):
-            return f"channel must be 'chat' or 'call', got {value!r}"
+            conv["bad"] = True
+            yield TranscriptError(path, number, f"channel must be 'chat' or 'call', got {value!r}")
+            return
         conv["meta"][key] = value.lower()
     elif key in KNOWN_META:
         conv["meta"][key] = value
     else:
         conv["extra"][key] = value
-    return None
