@@ -19,6 +19,14 @@ def nlp():
 
 
 @pytest.fixture(scope="session")
+def rules_nlp():
+    """The pipeline with the learned scorers switched off: the rules' own decisions."""
+    from qscore.detect import make_pipeline
+
+    return make_pipeline(scorers=False)
+
+
+@pytest.fixture(scope="session")
 def swda_dev() -> Path:
     if not SWDA_DEV.exists():
         pytest.skip("../shared/data/swda/dev.jsonl is not here (evaluation data, not shipped)")

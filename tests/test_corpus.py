@@ -96,7 +96,7 @@ def test_validate_command_prints_the_counts():
 
     result = CliRunner().invoke(app, ["validate", str(CORPUS_DIR)])
     assert result.exit_code == 0, result.output
-    assert "372 conversations" in result.output and "42 agents" in result.output
+    assert "682 conversations" in result.output and "77 agents" in result.output
     for heading in ("level", "channel", "domain", "hard_case", "tag"):
         assert heading in result.output
     assert "valid" in result.output

@@ -187,12 +187,13 @@ def test_statistical_model_is_optional():
         "terrible timing with the exams this week",
     ],
 )
-def test_restate_feeling_idioms(reply):
+def test_restate_feeling_idioms(rules_nlp, reply):
+    """The rules propose these as reflections (the feeling scorer then weighs each in context)."""
     conv = Conversation("f1", [
         Turn("Cara", "the boiler broke again and the exams start this week and i havent slept", role="customer"),
         Turn("Sam", reply, role="agent"),
     ])
-    assert "restate_feeling" in next(annotate([conv]))[1]["tags"]
+    assert "restate_feeling" in next(annotate([conv], rules_nlp))[1]["tags"]
 
 
 @pytest.mark.parametrize(

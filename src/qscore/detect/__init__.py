@@ -26,11 +26,16 @@ PIPELINE = ("qscore_phrases", "qscore_questions", "qscore_restatements", "qscore
 TURN_SEPARATOR = " \n "  # its own whitespace token; padded so words either side stay cacheable chunks
 
 
-def make_pipeline(model: str | None = None) -> Language:
+RULES_ONLY = {"qscore_questions": {"high_gain_scorer": False},
+              "qscore_restatements": {"fact_scorer": False, "feeling_scorer": False}}
+
+
+def make_pipeline(model: str | None = None, scorers: bool = True) -> Language:
     """spaCy's blank English tokenizer plus the qscore components (no statistical model needed).
 
     `model` names an installed spaCy pipeline to build on instead (its own components are
-    disabled: the detectors use tokens only).
+    disabled: the detectors use tokens only). `scorers=False` leaves every decision to the
+    rules (the learned scorers of `detect/scorers.py` are not loaded).
     """
     register_extensions()
     if model is None:
@@ -39,7 +44,7 @@ def make_pipeline(model: str | None = None) -> Language:
         unused = ["ner", "lemmatizer", "parser", "tagger", "attribute_ruler", "senter", "tok2vec"]
         nlp = spacy.load(model, exclude=unused)
     for name in PIPELINE:
-        nlp.add_pipe(name)
+        nlp.add_pipe(name, config={} if scorers else RULES_ONLY.get(name, {}))
     nlp.initialize()
     return nlp
 

@@ -24,10 +24,10 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from .fact_scorer import load_fact_scorer, turn_features
 from .lexicon import Lexicon, load_lexicon, load_patterns
 from .patterns import PatternMatcher, _is_punct
-from .questions import QuestionFinder, units
+from .questions import Question, QuestionFinder, units
+from .scorers import TurnScorer, load_scorer, resource_name, turn_features
 
 SPANS_KEY = "qscore"
 TURNS_KEY = "qscore_turns"
@@ -223,11 +223,69 @@ class _ResourceComponent:
         return self
 
 
-# -- questions -------------------------------------------------------------------------------
-class QuestionTagger(_ResourceComponent):
-    """open_question / closed_question / high_gain_question, by form (works without "?")."""
+class _ScoredComponent(_ResourceComponent):
+    """A component some of whose tags a learned `TurnScorer` decides on the rules' candidates
+    (`scorers.py`). `collected`, when a list, receives every candidate's features for training
+    (`scripts/train_scorers.py`)."""
+
+    SCORED: tuple[str, ...] = ()
+
+    def __init__(self, nlp: Language, name: str, lexicon_path: str | None, patterns_path: str | None,
+                 use_scorers: dict[str, bool] | None = None, scorer_paths: dict[str, str | None] | None = None) -> None:
+        super().__init__(nlp, name, lexicon_path, patterns_path)
+        self.use_scorers = {tag: True for tag in self.SCORED} | (use_scorers or {})
+        self.scorer_paths = scorer_paths or {}
+        self.scorers: dict[str, TurnScorer] = {}
+        self.collected: list[tuple[str, str | None, int, dict[str, float]]] | None = None
 
     def _setup(self) -> None:
+        self.scorers = {}
+        for tag in self.SCORED:
+            scorer = load_scorer(tag, self.scorer_paths.get(tag)) if self.use_scorers[tag] else None
+            if scorer is not None:
+                self.scorers[tag] = scorer
+
+    def _decide(self, tag: str, doc: Doc, index: int, words: list[str], cues: dict[str, float]) -> bool | None:
+        """The scorer's decision on one candidate turn (None: no scorer, keep the rules')."""
+        if self.collected is not None:
+            self.collected.append((tag, doc._.qscore_conversation_id, index, turn_features(words, cues)))
+        scorer = self.scorers.get(tag)
+        return None if scorer is None else scorer.accepts(words, cues)
+
+    @property
+    def scoring(self) -> bool:
+        return bool(self.scorers) or self.collected is not None
+
+    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
+        super().to_disk(path, exclude=exclude)
+        for tag, scorer in self.scorers.items():  # the scorers travel with the pipeline, as JSON
+            (Path(path) / resource_name(tag)).write_text(scorer.to_json(), "utf-8")
+
+    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> _ScoredComponent:
+        super().from_disk(path, exclude=exclude)
+        self.scorers = {}
+        for tag in self.SCORED:
+            saved = Path(path) / resource_name(tag)
+            if self.use_scorers[tag] and saved.exists():
+                self.scorers[tag] = load_scorer(tag, saved)
+        return self
+
+
+def _words(lowers: list[str], punct: list[bool], start: int, end: int) -> list[str]:
+    return list(compress(lowers[start:end], map(not_, punct[start:end])))
+
+
+# -- questions -------------------------------------------------------------------------------
+class QuestionTagger(_ScoredComponent):
+    """open_question / closed_question / high_gain_question, by form (works without "?").
+
+    Whether an open question is high-gain is decided by the learned scorer over the turn's open
+    questions (`high_gain_scorer`), with the lexicon's evaluative words as its main cue."""
+
+    SCORED = ("high_gain_question",)
+
+    def _setup(self) -> None:
+        super()._setup()
         self.finder = QuestionFinder(self.lex)
 
     def __call__(self, doc: Doc) -> Doc:
@@ -235,16 +293,38 @@ class QuestionTagger(_ResourceComponent):
         lowers, punct = token_view(doc)
         spans = []
         open_questions = []
-        for (start, end, _role, _speaker), parts in zip(turn_table(doc), turn_units(doc)):
-            for q in self.finder.find(lowers, punct, start, end, parts):
+        scoring = self.scoring
+        for index, ((start, end, _role, _speaker), parts) in enumerate(zip(turn_table(doc), turn_units(doc))):
+            questions = self.finder.find(lowers, punct, start, end, parts)
+            opens = []
+            for q in questions:
                 spans.append(Span(doc, q.start, q.end, label=f"{q.kind}_question"))
                 if q.kind == "open":
+                    opens.append(q)
                     open_questions.append((q.start, q.end))
-                if q.high_gain:
-                    spans.append(Span(doc, q.start, q.end, label="high_gain_question"))
+            high_gain = [q for q in opens if q.high_gain]
+            if scoring and opens:
+                high_gain = self._score_high_gain(doc, index, lowers, punct, opens, high_gain)
+            spans.extend(Span(doc, q.start, q.end, label="high_gain_question") for q in high_gain)
         add_spans(doc, spans)
         doc.user_data["_qscore_open_questions"] = open_questions
         return doc
+
+    def _score_high_gain(self, doc: Doc, index: int, lowers: list[str], punct: list[bool],
+                         opens: list[Question], rule: list[Question]) -> list[Question]:
+        """The scorer's call on a turn's open questions: the rules' high-gain ones, none, or
+        (when the rules found none) the open question that scores highest on its own."""
+        words = [w for q in opens for w in _words(lowers, punct, q.start, q.end)]
+        cues = {"rule": float(bool(rule)), "questions": min(len(opens), 3) / 3}
+        decision = self._decide("high_gain_question", doc, index, words, cues)
+        if decision is None or (decision and rule):
+            return rule
+        if not decision:
+            return []
+        if len(opens) == 1:
+            return opens
+        scorer = self.scorers["high_gain_question"]
+        return [max(opens, key=lambda q: scorer.score(_words(lowers, punct, q.start, q.end), cues))]
 
 
 # -- phrase-list tags ------------------------------------------------------------------------
@@ -301,7 +381,7 @@ def filter_spans_by_label(spans: list[Span]) -> list[Span]:
 
 
 # -- restatements ----------------------------------------------------------------------------
-class RestatementTagger(_ResourceComponent):
+class RestatementTagger(_ScoredComponent):
     """restate_fact and restate_feeling, by comparing a turn with what the other side said.
 
     restate_fact: a unit shares enough content words (numbers, names, nouns, verbs, after light
@@ -310,7 +390,12 @@ class RestatementTagger(_ResourceComponent):
     restate_feeling: an emotion word in a reflecting frame ("sounds", "must be", "you've been",
     "that's really ..."), not inside a bare formula ("I understand your frustration") unless the
     unit also reflects something specific the customer said.
+
+    On the turns where either could be (`_score_fact`, `_score_feeling`), a learned scorer over
+    these cues and the turn's words makes the final call (`fact_scorer`, `feeling_scorer`).
     """
+
+    SCORED = ("restate_fact", "restate_feeling")
 
     FACT_MIN_WITH_MARKER = 2  # shared content words with a strong marker ("just to confirm")
     FACT_MIN_WEAK = 3  # ... with a weak one ("so you ..."), and at least this share of the region:
@@ -319,17 +404,12 @@ class RestatementTagger(_ResourceComponent):
     FACT_MIN_SHARE = 0.4
     FRAME_REACH = 6  # tokens a frame may stand before the emotion word
 
-    def __init__(self, nlp: Language, name: str, lexicon_path: str | None, patterns_path: str | None,
-                 use_scorer: bool = True, scorer_path: str | None = None) -> None:
-        super().__init__(nlp, name, lexicon_path, patterns_path)
-        self.use_scorer = use_scorer
-        self.scorer_path = scorer_path
-
     def _wants(self, label: str) -> bool:
         return label in ("_restate_strong", "_restate_weak", "_action", "_feeling_frame", "_empathy_formula",
                          "_feeling_phrase")
 
     def _setup(self) -> None:
+        super()._setup()
         self.stop = self.lex["stopwords"]
         self.feeling = self.lex["feeling"]
         self.feeling_2p = self.lex["feeling_second_person"]
@@ -338,8 +418,6 @@ class RestatementTagger(_ResourceComponent):
         self.phrase_first = frozenset(
             w for row in self.patterns if row["label"] == "_feeling_phrase" for w in _first_words(row["pattern"]))
         self._stems: dict[str, str] = {}
-        self.scorer = load_fact_scorer(self.scorer_path) if self.use_scorer else None
-        self.collected: list[tuple[str | None, int, dict[str, float]]] | None = None  # for training
 
     def stem(self, word: str) -> str:
         """Content-word key: "" for stopwords and punctuation; light suffix stripping."""
@@ -382,9 +460,10 @@ class RestatementTagger(_ResourceComponent):
         # compared with everything the other side said before it
         said: dict[str | None, set[str]] = {}
         last: dict[str | None, set[str]] = {}  # each side's latest turn
+        moved: dict[str | None, bool] = {}  # ... and whether it held an emotion word
         spans = []
         cues = _LazyCues(self, doc)
-        scoring = self.scorer is not None or self.collected is not None
+        scoring = self.scoring
         for index, ((turn_start, turn_end, role, speaker), parts) in enumerate(zip(turns, turn_units(doc))):
             side = role if role != "unknown" else speaker
             sides = [words for key, words in said.items() if key != side]
@@ -394,8 +473,9 @@ class RestatementTagger(_ResourceComponent):
             found: list[Span] = []
             overlaps = [len(other.intersection(stems[start:end])) if other else 0 for start, end in parts]
             turn_words = lowers[turn_start:turn_end]
-            if max(overlaps) >= self.FACT_MIN_WITH_MARKER or not self.any_feeling.isdisjoint(turn_words) or (
-                    other and not self.phrase_first.isdisjoint(turn_words)):
+            emotional = not self.any_feeling.isdisjoint(turn_words)
+            idiom = bool(other) and not self.phrase_first.isdisjoint(turn_words)
+            if max(overlaps) >= self.FACT_MIN_WITH_MARKER or emotional or idiom:
                 # something a restatement could rest on: look unit by unit
                 for (start, end), overlap in zip(parts, overlaps):
                     found.extend(self._unit(doc, lowers, stems, start, end, other, asking, cues, overlap))
@@ -408,11 +488,16 @@ class RestatementTagger(_ResourceComponent):
                 if rule or not recent.isdisjoint(turn_stems):
                     found = self._score_fact(doc, index, lowers, punct, stems, parts, overlaps, other,
                                              said.get(side, set()), recent, asking, cues, found, rule)
+            stirred = scoring and any(v for k, v in moved.items() if k != side)
+            if scoring and other and (emotional or stirred or (
+                    idiom and cues.starts("_feeling_phrase", turn_start, turn_end))):
+                found = self._score_feeling(doc, index, lowers, punct, parts, stirred, asking, cues, found)
             spans.extend(found)
             brought = set(turn_stems)
             brought.discard("")
             if scoring:
                 last[side] = brought.copy()
+                moved[side] = emotional
             words = said.setdefault(side, set())
             # a side "gave" only the words it brought in: echoes of the other side's words
             # ("bristol at 13:40?" after the agent offered it) are not facts to restate
@@ -448,17 +533,41 @@ class RestatementTagger(_ResourceComponent):
             "length": math.log1p(len(content)) / 4,
             "asks": float(any(start <= a < end for a, _b in asking)),
         }
-        words = list(compress(lowers[start:end], map(not_, punct[start:end])))
-        if self.collected is not None:
-            self.collected.append((doc._.qscore_conversation_id, index, turn_features(words, cue)))
-        if self.scorer is None:
+        decision = self._decide("restate_fact", doc, index, _words(lowers, punct, start, end), cue)
+        if decision is None or (decision and rule):
             return found
-        if not self.scorer.accepts(words, cue):
+        if not decision:
             return [sp for sp in found if sp.label_ != "restate_fact"]
-        if rule:
-            return found
         best = max(range(len(parts)), key=lambda i: (shares[i], overlaps[i]))
         return [*found, Span(doc, parts[best][0], parts[best][1], label="restate_fact")]
+
+    def _score_feeling(self, doc: Doc, index: int, lowers: list[str], punct: list[bool],
+                       parts: list[tuple[int, int]], stirred: bool, asking: list[tuple[int, int]],
+                       lazy: _LazyCues, found: list[Span]) -> list[Span]:
+        """Let the learned scorer decide restate_feeling for a turn with an emotion word or an
+        empathy idiom (`feeling_scorer`); the evidence is the rules' span, else the first unit
+        holding such a word."""
+        start, end = parts[0][0], parts[-1][1]
+        rule = [sp for sp in found if sp.label_ == "restate_feeling"]
+        words = _words(lowers, punct, start, end)
+        cue = {
+            "rule": float(bool(rule)),
+            "fact": float(any(sp.label_ == "restate_fact" for sp in found)),
+            "stirred": float(stirred),  # the other side's latest turn held an emotion word
+            "formula": float(bool(lazy.spans("_empathy_formula", start, end))),
+            "idiom": float(bool(lazy.starts("_feeling_phrase", start, end))),
+            "asks": float(any(start <= a < end for a, _b in asking)),
+            "you": min(sum(map(SECOND_PERSON.__contains__, words)), 3) / 3,
+            "length": math.log1p(len(words)) / 4,
+        }
+        decision = self._decide("restate_feeling", doc, index, words, cue)
+        if decision is None or (decision and rule):
+            return found
+        if not decision:
+            return [sp for sp in found if sp.label_ != "restate_feeling"]
+        cue_words = self.any_feeling | self.phrase_first
+        unit = next(((a, b) for a, b in parts if not cue_words.isdisjoint(lowers[a:b])), parts[0])
+        return [*found, Span(doc, unit[0], unit[1], label="restate_feeling")]
 
     def _unit(self, doc: Doc, lowers: list[str], stems: list[str], start: int, end: int,
               other: set[str], asking: list[tuple[int, int]], lazy: _LazyCues, overlap: int) -> list[Span]:
@@ -541,17 +650,6 @@ class RestatementTagger(_ResourceComponent):
             elif any(lowers[j] in SECOND_PERSON for j in range(lo, i)):
                 return lo
         return None
-
-    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
-        super().to_disk(path, exclude=exclude)
-        if self.scorer is not None:  # the scorer travels with the pipeline, as JSON
-            (Path(path) / "fact_scorer.json").write_text(self.scorer.to_json(), "utf-8")
-
-    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> RestatementTagger:
-        super().from_disk(path, exclude=exclude)
-        saved = Path(path) / "fact_scorer.json"
-        self.scorer = load_fact_scorer(str(saved)) if self.use_scorer and saved.exists() else None
-        return self
 
 
 class _LazyCues:
@@ -665,9 +763,14 @@ class NameTagger(_ResourceComponent):
 DEFAULT_CONFIG = {"lexicon_path": None, "patterns_path": None}
 
 
-@Language.factory("qscore_questions", default_config=DEFAULT_CONFIG)
-def make_questions(nlp: Language, name: str, lexicon_path: str | None, patterns_path: str | None) -> QuestionTagger:
-    return QuestionTagger(nlp, name, lexicon_path, patterns_path)
+@Language.factory("qscore_questions",
+                  default_config={**DEFAULT_CONFIG, "high_gain_scorer": True, "high_gain_scorer_path": None})
+def make_questions(nlp: Language, name: str, lexicon_path: str | None, patterns_path: str | None,
+                   high_gain_scorer: bool, high_gain_scorer_path: str | None) -> QuestionTagger:
+    """`high_gain_scorer`: let the learned scorer (`resources/scorer_high_gain_question.json`, or
+    `high_gain_scorer_path`) decide which open questions are high-gain; False for the rules alone."""
+    return QuestionTagger(nlp, name, lexicon_path, patterns_path, {"high_gain_question": high_gain_scorer},
+                          {"high_gain_question": high_gain_scorer_path})
 
 
 @Language.factory("qscore_phrases", default_config=DEFAULT_CONFIG)
@@ -676,14 +779,18 @@ def make_phrases(nlp: Language, name: str, lexicon_path: str | None, patterns_pa
 
 
 @Language.factory("qscore_restatements",
-                  default_config={**DEFAULT_CONFIG, "fact_scorer": True, "fact_scorer_path": None})
+                  default_config={**DEFAULT_CONFIG, "fact_scorer": True, "fact_scorer_path": None,
+                                  "feeling_scorer": True, "feeling_scorer_path": None})
 def make_restatements(
     nlp: Language, name: str, lexicon_path: str | None, patterns_path: str | None,
-    fact_scorer: bool, fact_scorer_path: str | None,
+    fact_scorer: bool, fact_scorer_path: str | None, feeling_scorer: bool, feeling_scorer_path: str | None,
 ) -> RestatementTagger:
-    """`fact_scorer`: let the learned scorer (`resources/fact_scorer.json`, or `fact_scorer_path`)
-    decide restate_fact on the rules' candidates; False for the rules alone."""
-    return RestatementTagger(nlp, name, lexicon_path, patterns_path, fact_scorer, fact_scorer_path)
+    """`fact_scorer` / `feeling_scorer`: let the learned scorers (`resources/scorer_restate_*.json`,
+    or the given paths) decide restate_fact / restate_feeling on the rules' candidates; False for
+    the rules alone."""
+    return RestatementTagger(nlp, name, lexicon_path, patterns_path,
+                             {"restate_fact": fact_scorer, "restate_feeling": feeling_scorer},
+                             {"restate_fact": fact_scorer_path, "restate_feeling": feeling_scorer_path})
 
 
 @Language.factory("qscore_names", default_config=DEFAULT_CONFIG)

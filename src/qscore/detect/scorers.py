@@ -1,15 +1,22 @@
-"""A learned second opinion on `restate_fact`: rules find the candidates, a linear model decides.
+"""Learned second opinions on the three semantic core tags: rules find candidates, a linear
+model decides.
 
 Whether an agent restates the customer's facts or just reuses their words while explaining,
-booking or advising is hard to write down as rules (our rules top out near F1 0.72 on the
-development side). The restatement tagger therefore describes each candidate turn (one with a
-unit sharing at least two content words with the other side) by the rule cues it already
-computes plus the turn's words, and a logistic regression trained on our labelled corpus
-(`scripts/train_fact_scorer.py`, scikit-learn) makes the call.
+whether "you must be worried" reflects this customer's worry or is a formula, whether an open
+question asks the customer to evaluate or just for information: these are hard to write down as
+rules (ours top out well below what people agree on). The detectors therefore describe each
+candidate turn by the rule cues they already compute plus the turn's words, and a logistic
+regression trained on our labelled corpus (`scripts/train_scorers.py`, scikit-learn) makes the
+call:
 
-The model ships as reviewable JSON: a bias and one weight per feature name, so inference is a
-dot product (no pickle, no scikit-learn import on the hot path), and anyone can read which words
-and cues push a turn towards "restating".
+- `restate_fact`: turns with a unit sharing two or more content words with the other side;
+- `restate_feeling`: turns with an emotion word or an empathy-idiom opening, once the other
+  side has spoken;
+- `high_gain_question`: turns with an open question (its words only).
+
+Each model ships as reviewable JSON (`resources/scorer_<tag>.json`): a bias and one weight per
+feature name, so inference is a dot product (no pickle, no scikit-learn import on the hot path),
+and anyone can read which words and cues push a turn towards the tag.
 """
 
 from __future__ import annotations
@@ -19,11 +26,15 @@ import math
 from importlib import resources
 from pathlib import Path
 
-RESOURCE = "fact_scorer.json"
-OPENING = 3  # a turn's first words are features of their own ("so ...", "got it ...")
+SCORED_TAGS = ("restate_fact", "restate_feeling", "high_gain_question")
+OPENING = 3  # a candidate's first words are features of their own ("so ...", "got it ...")
 
 
-class FactScorer:
+def resource_name(tag: str) -> str:
+    return f"scorer_{tag}.json"
+
+
+class TurnScorer:
     """A linear model over `turn_features`; `score` computes the same value without building
     the feature dict (word and word-pair weights are looked up directly)."""
 
@@ -49,7 +60,6 @@ class FactScorer:
     def accepts(self, words: list[str], cues: dict[str, float]) -> bool:
         return self.score(words, cues) >= self.threshold
 
-
     def to_json(self) -> str:
         return json.dumps({"bias": self.bias, "threshold": self.threshold, "weights": self.weights})
 
@@ -58,23 +68,23 @@ def _sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
-def load_fact_scorer(path: str | None = None) -> FactScorer | None:
-    """The shipped scorer (or one at `path`); None when the package has none (rules only)."""
+def load_scorer(tag: str, path: str | Path | None = None) -> TurnScorer | None:
+    """The shipped scorer for `tag` (or the one at `path`); None when there is none (rules only)."""
     if path:
         text = Path(path).read_text("utf-8")
     else:
-        entry = resources.files("qscore.resources").joinpath(RESOURCE)
+        entry = resources.files("qscore.resources").joinpath(resource_name(tag))
         if not entry.is_file():
             return None
         text = entry.read_text("utf-8")
     data = json.loads(text)
-    return FactScorer(float(data["bias"]), {k: float(v) for k, v in data["weights"].items()},
+    return TurnScorer(float(data["bias"]), {k: float(v) for k, v in data["weights"].items()},
                       float(data.get("threshold", 0.5)))
 
 
 def turn_features(words: list[str], cues: dict[str, float]) -> dict[str, float]:
-    """Features of one candidate turn: its cue values plus its words, word pairs and opening
-    words (punctuation dropped, so typed and recognised text look alike)."""
+    """Features of one candidate: its cue values plus its words, word pairs and opening words
+    (punctuation dropped, so typed and recognised text look alike)."""
     features = dict(cues)
     for word in words:
         features["w=" + word] = 1.0
