@@ -245,12 +245,13 @@ class _ScoredComponent(_ResourceComponent):
             if scorer is not None:
                 self.scorers[tag] = scorer
 
-    def _decide(self, tag: str, doc: Doc, index: int, words: list[str], cues: dict[str, float]) -> bool | None:
+    def _decide(self, tag: str, doc: Doc, index: int, words: list[str], cues: dict[str, float],
+                context: Iterable[str] = ()) -> bool | None:
         """The scorer's decision on one candidate turn (None: no scorer, keep the rules')."""
         if self.collected is not None:
-            self.collected.append((tag, doc._.qscore_conversation_id, index, turn_features(words, cues)))
+            self.collected.append((tag, doc._.qscore_conversation_id, index, turn_features(words, cues, context)))
         scorer = self.scorers.get(tag)
-        return None if scorer is None else scorer.accepts(words, cues)
+        return None if scorer is None else scorer.accepts(words, cues, context)
 
     @property
     def scoring(self) -> bool:
@@ -403,6 +404,7 @@ class RestatementTagger(_ScoredComponent):
     FACT_MIN_WITHOUT_MARKER = 4  # ... with none, and at least this share of the unit's words:
     FACT_MIN_SHARE = 0.4
     FRAME_REACH = 6  # tokens a frame may stand before the emotion word
+    FACT_CANDIDATE_MIN = 1  # shared content words that make a turn a candidate for the fact scorer
 
     def _wants(self, label: str) -> bool:
         return label in ("_restate_strong", "_restate_weak", "_action", "_feeling_frame", "_empathy_formula",
@@ -479,11 +481,12 @@ class RestatementTagger(_ScoredComponent):
                 # something a restatement could rest on: look unit by unit
                 for (start, end), overlap in zip(parts, overlaps):
                     found.extend(self._unit(doc, lowers, stems, start, end, other, asking, cues, overlap))
-            if scoring and max(overlaps) >= self.FACT_MIN_WITH_MARKER:
-                # a candidate: the rules found a restatement, or the turn takes up words from
-                # the other side's latest turn (restating reaches back only that far)
+            if scoring:  # the other side's latest turn: what a restatement would answer
                 recents = [v for k, v in last.items() if k != side]
                 recent = recents[0] if len(recents) == 1 else set().union(*recents)
+            if scoring and max(overlaps) >= self.FACT_CANDIDATE_MIN:
+                # a candidate: the rules found a restatement, or the turn takes up words from
+                # the other side's latest turn (restating reaches back only that far)
                 rule = [sp for sp in found if sp.label_ == "restate_fact"]
                 if rule or not recent.isdisjoint(turn_stems):
                     found = self._score_fact(doc, index, lowers, punct, stems, parts, overlaps, other,
@@ -491,7 +494,7 @@ class RestatementTagger(_ScoredComponent):
             stirred = scoring and any(v for k, v in moved.items() if k != side)
             if scoring and other and (emotional or stirred or (
                     idiom and cues.starts("_feeling_phrase", turn_start, turn_end))):
-                found = self._score_feeling(doc, index, lowers, punct, parts, stirred, asking, cues, found)
+                found = self._score_feeling(doc, index, lowers, punct, parts, stirred, recent, asking, cues, found)
             spans.extend(found)
             brought = set(turn_stems)
             brought.discard("")
@@ -542,7 +545,7 @@ class RestatementTagger(_ScoredComponent):
         return [*found, Span(doc, parts[best][0], parts[best][1], label="restate_fact")]
 
     def _score_feeling(self, doc: Doc, index: int, lowers: list[str], punct: list[bool],
-                       parts: list[tuple[int, int]], stirred: bool, asking: list[tuple[int, int]],
+                       parts: list[tuple[int, int]], stirred: bool, recent: set[str], asking: list[tuple[int, int]],
                        lazy: _LazyCues, found: list[Span]) -> list[Span]:
         """Let the learned scorer decide restate_feeling for a turn with an emotion word or an
         empathy idiom (`feeling_scorer`); the evidence is the rules' span, else the first unit
@@ -560,7 +563,7 @@ class RestatementTagger(_ScoredComponent):
             "you": min(sum(map(SECOND_PERSON.__contains__, words)), 3) / 3,
             "length": math.log1p(len(words)) / 4,
         }
-        decision = self._decide("restate_feeling", doc, index, words, cue)
+        decision = self._decide("restate_feeling", doc, index, words, cue, recent)
         if decision is None or (decision and rule):
             return found
         if not decision:

@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
 SCORED_TAGS = ("restate_fact", "restate_feeling", "high_gain_question")
 OPENING = 3  # a candidate's first words are features of their own ("so ...", "got it ...")
+ENDING = 3  # ... and so are its last ones ("... is that right", "... for you")
 
 
 def resource_name(tag: str) -> str:
@@ -44,21 +46,25 @@ class TurnScorer:
         self.words = {k[2:]: w for k, w in weights.items() if k.startswith("w=")}
         self.pairs = {tuple(k[2:].split(" ")): w for k, w in weights.items() if k.startswith("b=")}
         self.opening = [{k[3:]: w for k, w in weights.items() if k.startswith(f"f{i}=")} for i in range(OPENING)]
+        self.ending = [{k[3:]: w for k, w in weights.items() if k.startswith(f"l{i}=")} for i in range(ENDING)]
+        self.context = {k[2:]: w for k, w in weights.items() if k.startswith("c=")}
 
     def probability(self, features: dict[str, float]) -> float:
         weights = self.weights
         return _sigmoid(self.bias + sum(weights.get(name, 0.0) * value for name, value in features.items()))
 
-    def score(self, words: list[str], cues: dict[str, float]) -> float:
-        """`probability(turn_features(words, cues))`, computed directly."""
+    def score(self, words: list[str], cues: dict[str, float], context: Iterable[str] = ()) -> float:
+        """`probability(turn_features(words, cues, context))`, computed directly."""
         z = self.bias + sum(self.cues.get(name, 0.0) * value for name, value in cues.items())
+        z += sum(filter(None, map(self.context.get, set(context))))
         z += sum(filter(None, map(self.words.get, set(words))))
         z += sum(filter(None, map(self.pairs.get, set(zip(words, words[1:])))))
         z += sum(table.get(word, 0.0) for table, word in zip(self.opening, words))
+        z += sum(table.get(word, 0.0) for table, word in zip(self.ending, reversed(words)))
         return _sigmoid(z)
 
-    def accepts(self, words: list[str], cues: dict[str, float]) -> bool:
-        return self.score(words, cues) >= self.threshold
+    def accepts(self, words: list[str], cues: dict[str, float], context: Iterable[str] = ()) -> bool:
+        return self.score(words, cues, context) >= self.threshold
 
     def to_json(self) -> str:
         return json.dumps({"bias": self.bias, "threshold": self.threshold, "weights": self.weights})
@@ -82,14 +88,19 @@ def load_scorer(tag: str, path: str | Path | None = None) -> TurnScorer | None:
                       float(data.get("threshold", 0.5)))
 
 
-def turn_features(words: list[str], cues: dict[str, float]) -> dict[str, float]:
-    """Features of one candidate: its cue values plus its words, word pairs and opening words
-    (punctuation dropped, so typed and recognised text look alike)."""
+def turn_features(words: list[str], cues: dict[str, float], context: Iterable[str] = ()) -> dict[str, float]:
+    """Features of one candidate: its cue values plus its words, word pairs, opening and ending words
+    (punctuation dropped, so typed and recognised text look alike), and the context words it
+    answers (the other side's latest turn, where the detector passes them)."""
     features = dict(cues)
+    for word in context:
+        features["c=" + word] = 1.0
     for word in words:
         features["w=" + word] = 1.0
     for a, b in zip(words, words[1:]):
         features["b=" + a + " " + b] = 1.0
     for i, word in enumerate(words[:OPENING]):
         features[f"f{i}=" + word] = 1.0
+    for i, word in enumerate(reversed(words[-ENDING:])):
+        features[f"l{i}=" + word] = 1.0
     return features
