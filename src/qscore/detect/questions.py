@@ -146,19 +146,28 @@ class QuestionFinder:
             lowers[j] in SOFT_BREAK for j in range(words[k - 1] + 1, words[k]))} if has_qmark else set()
         onsets: list[tuple[int, str]] = []
         strict = self._punctuated and not has_qmark
-        # onset_flags[k]: word k may begin a question (unit start, after a comma in a typed
-        # question, after a discourse marker; a repeated word is transparent: "do, do you")
         marker = self.marker
-        onset_flags = [True] * len(w)
-        for k in range(1, len(w)):
-            prev = w[k - 1]
-            onset_flags[k] = k in soft or prev in marker or (prev == w[k] and onset_flags[k - 1])
+
+        def at_onset_of(k: int) -> bool:
+            """Word k may begin a question: unit start, after a comma in a typed question, after
+            a discourse marker; a repeated word is transparent ("do, do you"). Asked only at the
+            few trigger positions, not computed for every word."""
+            while k and k not in soft:
+                prev = w[k - 1]
+                if prev in marker:
+                    return True
+                if prev != w[k]:
+                    return False
+                k -= 1
+            return True
+
         # in punctuated text without "?", only the opening run of markers and the word after it
-        sentence_start = next((k for k, flag in enumerate(onset_flags) if not flag), len(w))
-        for k in range(len(w)):
-            if w[k] not in self.triggers:
-                continue
-            at_onset = onset_flags[k]
+        sentence_start = len(w)
+        if strict:
+            sentence_start = next((k for k in range(len(w)) if not at_onset_of(k)), len(w))
+        triggers = self.triggers
+        for k in [k for k, x in enumerate(w) if x in triggers]:
+            at_onset = at_onset_of(k)
             if strict and (not at_onset or k > sentence_start):
                 continue
             kind = self._form_at(w, k, at_onset)
@@ -166,7 +175,7 @@ class QuestionFinder:
                 # an inversion after a fronted wh-phrase is that wh-question:
                 # "what kind of vacations DO YOU like", "how much time DO YOU spend"
                 front = next((m for m in range(k - 1, max(-1, k - 5), -1)
-                              if (w[m] in self.wh or w[m] in self.wh_fused) and onset_flags[m]), None)
+                              if (w[m] in self.wh or w[m] in self.wh_fused) and at_onset_of(m)), None)
                 if front is not None:
                     onsets = [o for o in onsets if o[0] < front]
                     onsets.append((front, "open"))
