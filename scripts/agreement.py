@@ -41,5 +41,40 @@ def main() -> None:
             print(f"  {tag:<20} F1 {s.f1:.2f}  (corpus {s.support}, second annotator {s.tp + s.fp})")
 
 
+    second_pass(corpus)
+
+
+JUDGEMENT_TAGS = ("restate_fact", "restate_feeling", "high_gain_question")
+PASS = "second-annotation"
+
+
+def second_pass(corpus: dict[str, dict]) -> None:
+    """The second annotation of the three judgement tags on every agent turn: agreement with the
+    writers' labels, and with the adjudicated labels the corpus now holds."""
+    path = HERE / "second_pass_tags.jsonl"
+    if not path.exists():
+        return
+    second = {(r["conversation_id"], r["turn_index"]): set(r["tags"])
+              for r in map(json.loads, path.read_text().splitlines())}
+    final = {key: set(corpus[key[0]]["turns"][key[1]]["tags"]) & set(JUDGEMENT_TAGS) for key in second}
+    writer = {key: set(tags) for key, tags in final.items()}
+    adjudication = HERE.parent / "adjudication.jsonl"
+    for row in map(json.loads, adjudication.read_text().splitlines()):
+        key = (row["conversation_id"], row["turn_index"])
+        if row.get("pass") == PASS and key in writer:  # undo the adjudicator's change
+            writer[key] = (writer[key] - set(row["add"])) | set(row["remove"])
+    print(f"judgement tags: {len(second)} agent turns tagged by a second annotator "
+          "(F1 between two label sets; adjudicated = the corpus now)")
+    for tag in JUDGEMENT_TAGS:
+        pairs = {"second vs writer": (second, writer), "writer vs adjudicated": (writer, final),
+                 "second vs adjudicated": (second, final)}
+        cells = []
+        for name, (a, b) in pairs.items():
+            tp = sum(tag in a[k] and tag in b[k] for k in a)
+            n = sum(tag in a[k] for k in a) + sum(tag in b[k] for k in b)
+            cells.append(f"{name} {2 * tp / max(1, n):.3f}")
+        print(f"  {tag:<20} " + "   ".join(cells))
+
+
 if __name__ == "__main__":
     main()
