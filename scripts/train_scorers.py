@@ -21,7 +21,10 @@ import json
 from datetime import date
 from pathlib import Path
 
+from collections import Counter
+
 import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -33,7 +36,8 @@ from qscore.detect import make_pipeline as make_nlp
 from qscore.detect.scorers import SCORED_TAGS, resource_name
 
 RESOURCES = Path(__file__).resolve().parents[1] / "src" / "qscore" / "resources"
-C = {"restate_fact": 10.0, "restate_feeling": 3.0, "high_gain_question": 3.0}
+C = {"restate_fact": 0.3, "restate_feeling": 1.0, "high_gain_question": 1.0}
+MIN_TURNS = 3  # a word or word pair seen in fewer training candidates gets no weight (names, places)
 PRUNE = 0.02  # weights smaller than this change no decision on our corpus: left out of the file
 ABOUT = {
     "restate_fact": "turns with a unit sharing two or more content words with the other side",
@@ -89,8 +93,25 @@ def collect() -> list:
     return collected
 
 
+class CommonFeatures(BaseEstimator, TransformerMixin):
+    """Drop word features seen in fewer than `min_turns` training candidates: one-off names,
+    places and amounts fit the training writers, not the next ones. Cues always stay."""
+
+    def __init__(self, min_turns: int = MIN_TURNS) -> None:
+        self.min_turns = min_turns
+
+    def fit(self, rows: list[dict], y: object = None) -> CommonFeatures:
+        counts = Counter(name for row in rows for name in row if "=" in name)
+        self.keep_ = {name for name, n in counts.items() if n >= self.min_turns}
+        return self
+
+    def transform(self, rows: list[dict]) -> list[dict]:
+        return [{k: v for k, v in row.items() if "=" not in k or k in self.keep_} for row in rows]
+
+
 def model(tag: str) -> object:
-    return make_pipeline(DictVectorizer(), LogisticRegression(C=C[tag], class_weight="balanced", max_iter=5000))
+    return make_pipeline(CommonFeatures(), DictVectorizer(),
+                         LogisticRegression(C=C[tag], class_weight="balanced", max_iter=5000))
 
 
 def evaluate(tag: str, cand: Candidates) -> object:
@@ -114,7 +135,7 @@ def evaluate(tag: str, cand: Candidates) -> object:
 
 
 def write(tag: str, fitted: object, cand: Candidates) -> None:
-    vec, clf = fitted[0], fitted[-1]
+    vec, clf = fitted[-2], fitted[-1]
     weights = {name: round(float(w), 4) for name, w in zip(vec.get_feature_names_out(), clf.coef_[0])
                if abs(w) >= PRUNE}
     out = RESOURCES / resource_name(tag)
@@ -126,6 +147,7 @@ def write(tag: str, fitted: object, cand: Candidates) -> None:
         "trained_on_batches": sorted(set(cand.batch[cand.split == "dev"].tolist())),
         "candidates": int((cand.split == "dev").sum()),
         "C": C[tag],
+        "min_turns": MIN_TURNS,
         "threshold": 0.5,
         "bias": round(float(clf.intercept_[0]), 4),
         "weights": dict(sorted(weights.items(), key=lambda kv: -abs(kv[1]))),

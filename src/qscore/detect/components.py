@@ -466,45 +466,64 @@ class RestatementTagger(_ScoredComponent):
         spans = []
         cues = _LazyCues(self, doc)
         scoring = self.scoring
+        any_feeling, phrase_first = self.any_feeling, self.phrase_first
+        rule_min, candidate_min = self.FACT_MIN_WITH_MARKER, self.FACT_CANDIDATE_MIN
+        empty: set[str] = set()
+        idiom_turns: set[int] | None = None  # turns where an empathy idiom begins, found on first need
         for index, ((turn_start, turn_end, role, speaker), parts) in enumerate(zip(turns, turn_units(doc))):
             side = role if role != "unknown" else speaker
-            sides = [words for key, words in said.items() if key != side]
-            # read-only below: with two sides (the usual case) no copy is needed
-            other = sides[0] if len(sides) == 1 else set().union(*sides)
+            # everything the other side(s) said before; read-only below, so with two sides
+            # (the usual case) no copy is made
+            other, recent, stirred = empty, empty, False
+            for key, words in said.items():
+                if key != side:
+                    other = words if other is empty else other | words
+                    if scoring:
+                        recent = last[key] if recent is empty else recent | last[key]
+                        stirred = stirred or moved[key]
             turn_stems = stems[turn_start:turn_end]
             found: list[Span] = []
-            overlaps = [len(other.intersection(stems[start:end])) if other else 0 for start, end in parts]
+            if other:
+                overlaps = [len(other.intersection(stems[start:end])) for start, end in parts]
+                most = max(overlaps)
+            else:
+                overlaps, most = [0] * len(parts), 0
             turn_words = lowers[turn_start:turn_end]
-            emotional = not self.any_feeling.isdisjoint(turn_words)
-            idiom = bool(other) and not self.phrase_first.isdisjoint(turn_words)
-            if max(overlaps) >= self.FACT_MIN_WITH_MARKER or emotional or idiom:
+            emotional = not any_feeling.isdisjoint(turn_words)
+            idiom = bool(other) and not phrase_first.isdisjoint(turn_words)
+            if most >= rule_min or emotional or idiom:
                 # something a restatement could rest on: look unit by unit
                 for (start, end), overlap in zip(parts, overlaps):
                     found.extend(self._unit(doc, lowers, stems, start, end, other, asking, cues, overlap))
-            if scoring:  # the other side's latest turn: what a restatement would answer
-                recents = [v for k, v in last.items() if k != side]
-                recent = recents[0] if len(recents) == 1 else set().union(*recents)
-            if scoring and max(overlaps) >= self.FACT_CANDIDATE_MIN:
+            if scoring and most >= candidate_min:
                 # a candidate: the rules found a restatement, or the turn takes up words from
                 # the other side's latest turn (restating reaches back only that far)
                 rule = [sp for sp in found if sp.label_ == "restate_fact"]
                 if rule or not recent.isdisjoint(turn_stems):
                     found = self._score_fact(doc, index, lowers, punct, stems, parts, overlaps, other,
-                                             said.get(side, set()), recent, asking, cues, found, rule)
-            stirred = scoring and any(v for k, v in moved.items() if k != side)
-            if scoring and other and (emotional or stirred or (
-                    idiom and cues.starts("_feeling_phrase", turn_start, turn_end))):
+                                             said.get(side, empty), recent, asking, cues, found, rule)
+            if scoring and other and not (emotional or stirred) and idiom:
+                if idiom_turns is None:
+                    firsts = [t[0] for t in turns]
+                    idiom_turns = {bisect.bisect_right(firsts, m) - 1
+                                   for m in cues.starts("_feeling_phrase", 0, len(doc))}
+                idiom = index in idiom_turns
+            if scoring and other and (emotional or stirred or idiom):
                 found = self._score_feeling(doc, index, lowers, punct, parts, stirred, recent, asking, cues, found)
-            spans.extend(found)
+            if found:
+                spans.extend(found)
             brought = set(turn_stems)
             brought.discard("")
             if scoring:
                 last[side] = brought.copy()
                 moved[side] = emotional
-            words = said.setdefault(side, set())
+            words = said.get(side)
+            if words is None:
+                words = said[side] = set()
             # a side "gave" only the words it brought in: echoes of the other side's words
             # ("bristol at 13:40?" after the agent offered it) are not facts to restate
-            brought -= other
+            if other:
+                brought -= other
             words |= brought
         add_spans(doc, spans)
         return doc

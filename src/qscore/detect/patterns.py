@@ -97,6 +97,9 @@ def compile_token(spec: dict) -> TokenSpec:
     return TokenSpec(values, negate, tuple(checks), lo, hi)
 
 
+PAIR_CACHE_LIMIT = 1_000_000  # word pairs remembered before the cache starts afresh
+
+
 class PatternMatcher:
     """All matches (key, start, end) of token patterns, as spaCy's `Matcher` reports them."""
 
@@ -113,6 +116,10 @@ class PatternMatcher:
         # token -> (patterns that can begin there and need the general second-token filter,
         #           {second word: patterns that can begin there with it}); () when none can
         self._cache: dict[str, tuple] = {}
+        # (token, next token) -> the patterns worth trying there, second-token filter applied,
+        # as (patterns to try, {third word: fixed patterns of 3+ words that allow it}); () when
+        # none: most pairs allow none, so a position costs one dict look-up
+        self._pairs: dict[tuple[str, str | None], tuple] = {}
 
     def __len__(self) -> int:
         return len({key for key, _specs, _second in self._patterns})
@@ -122,6 +129,7 @@ class PatternMatcher:
         if not specs or all(s.min == 0 for s in specs):
             raise ValueError(f"pattern {key!r} can match nothing: every token is optional")
         self._cache.clear()
+        self._pairs.clear()
         expanded = _expand(specs)
         if expanded is not None:  # optional tokens unrolled: one fixed-length variant per choice
             for variant in expanded:
@@ -192,31 +200,61 @@ class PatternMatcher:
         self._cache[token] = result
         return result
 
-    def __call__(self, tokens: Sequence[str], start: int = 0, end: int | None = None) -> list[tuple[str, int, int]]:
-        end = len(tokens) if end is None else end
-        found = []
-        window = tokens[start:end]
-        found_at = list(map(self._cache.get, window))
-        if None in found_at:  # words not seen before: work out their candidates once
-            found_at = [self._candidates(t) if c is None else c for t, c in zip(window, found_at)]
-        patterns = self._patterns
-        fixed_sets = self._fixed
-        # positions where some pattern can begin (most tokens begin none)
-        starts = [(i, c) for i, c in enumerate(found_at, start) if c]
-        for i, (general, by_second) in starts:
-            following = tokens[i + 1] if i + 1 < end else None
+    def _pair(self, token: str, following: str | None) -> tuple:
+        """Patterns to try where `token` is followed by `following` (None: at the end)."""
+        if len(self._pairs) > PAIR_CACHE_LIMIT:
+            self._pairs.clear()
+        begin = self._cache.get(token)
+        if begin is None:
+            begin = self._candidates(token)
+        found: tuple = ()
+        if begin:
+            general, by_second = begin
             candidates = by_second.get(following, ()) if following is not None else ()
             if general:
-                candidates = sorted(candidates + general) if candidates else general
+                candidates = tuple(sorted(candidates + general)) if candidates else general
+            patterns = self._patterns
+            kept = [index for index in candidates if patterns[index][2] is None or (
+                following is not None and patterns[index][2](following))]
+            direct: list[int] = []
+            by_third: dict[str, list[int]] = {}
+            for index in kept:
+                fixed = self._fixed[index]
+                if fixed is None or len(fixed) < 3:
+                    direct.append(index)
+                else:
+                    for word in fixed[2]:
+                        by_third.setdefault(word, []).append(index)
+            if kept:
+                found = (tuple(direct), {w: tuple(v) for w, v in by_third.items()})
+        self._pairs[(token, following)] = found
+        return found
+
+    def __call__(self, tokens: Sequence[str], start: int = 0, end: int | None = None) -> list[tuple[str, int, int]]:
+        end = len(tokens) if end is None else end
+        found: list[tuple[str, int, int]] = []
+        if end <= start:
+            return found
+        window = list(tokens[start:end])
+        pairs = list(zip(window, window[1:] + [None]))
+        found_at = list(map(self._pairs.get, pairs))
+        if None in found_at:  # pairs not seen before: work out their candidates once
+            found_at = [self._pair(*pair) if c is None else c for pair, c in zip(pairs, found_at)]
+        patterns = self._patterns
+        fixed_sets = self._fixed
+        # positions where some pattern can begin (most pairs of words begin none)
+        for i, (candidates, by_third) in [(i, c) for i, c in enumerate(found_at, start) if c]:
+            if by_third and i + 2 < end:
+                extra = by_third.get(tokens[i + 2])
+                if extra:
+                    candidates = tuple(sorted(candidates + extra)) if candidates else extra
             if not candidates:
                 continue
             seen = set()
             for index in candidates:
-                key, specs, second = patterns[index]
-                if second is not None and (following is None or not second(following)):
-                    continue
+                key, specs, _second = patterns[index]
                 fixed = fixed_sets[index]
-                if fixed is not None:  # one word per token: the first two are already checked
+                if fixed is not None:  # one word per token: the first two (or three) are already checked
                     stop = i + len(fixed)
                     if stop > end:
                         continue

@@ -162,14 +162,20 @@ class QuestionFinder:
             return True
 
         # in punctuated text without "?", only the opening run of markers and the word after it
-        sentence_start = len(w)
-        if strict:
-            sentence_start = next((k for k in range(len(w)) if not at_onset_of(k)), len(w))
+        # (found on first need: the first word that may not begin a question)
+        sentence_start = -1
         triggers = self.triggers
         for k in [k for k, x in enumerate(w) if x in triggers]:
             at_onset = at_onset_of(k)
-            if strict and (not at_onset or k > sentence_start):
-                continue
+            if strict:
+                if not at_onset:
+                    continue
+                if sentence_start < 0:
+                    sentence_start = 1
+                    while sentence_start < len(w) and at_onset_of(sentence_start):
+                        sentence_start += 1
+                if k > sentence_start:
+                    continue
             kind = self._form_at(w, k, at_onset)
             if kind == "closed" and not at_onset:
                 # an inversion after a fronted wh-phrase is that wh-question:
@@ -213,10 +219,12 @@ class QuestionFinder:
         return questions
 
     def _is_backchannel(self, w: list[str], has_qmark: bool) -> bool:
-        core = [x for x in w if x not in self.backchannel]
-        if not core:
+        if self.backchannel.issuperset(w):
             return not (has_qmark and w[-1] == "right")  # a bare "right?" is a tag question
-        if len(w) > 4 or len(core) > 3:
+        if len(w) > 4:
+            return False
+        core = [x for x in w if x not in self.backchannel]
+        if len(core) > 3:
             return False
         # "is it?", "did you?", "is that right?" / "you did?", "they are?"
         if core[0] in self.aux and len(core) >= 2 and (core[1] in PERSONAL or core[1] in DEMONSTRATIVE):
@@ -336,9 +344,9 @@ class QuestionFinder:
 
     def _elliptical(self, w: list[str], soft: set[int], has_qmark: bool) -> tuple[int, str] | None:
         first_words = self.elliptical_first
-        for k in range(len(w)):
-            if w[k] not in first_words:
-                continue
+        if first_words.isdisjoint(w):
+            return None
+        for k in [k for k, x in enumerate(w) if x in first_words]:
             # "... you will get a text anything else today"; not "... or anything else"
             near_end = k >= len(w) - 4 and k > 0 and w[k - 1] not in NOT_BEFORE_ELLIPSIS
             if k and k not in soft and w[k - 1] not in self.marker and not near_end:
