@@ -113,6 +113,7 @@ class PatternMatcher:
         self._by_first: dict[str, list[int]] = {}
         self._anywhere: list[int] = []  # patterns whose first token is not a closed word list
         self._second_words: list[frozenset[str] | None] = []  # the words `second` accepts, when a plain list
+        self._third_words: list[frozenset[str] | None] = []
         # token -> (patterns that can begin there and need the general second-token filter,
         #           {second word: patterns that can begin there with it}); () when none can
         self._cache: dict[str, tuple] = {}
@@ -156,6 +157,12 @@ class PatternMatcher:
                 second = second[0].ok if len(second) == 1 else (lambda t, _s=second: any(x.ok(t) for x in _s))
         self._patterns.append((key, specs, second))
         self._second_words.append(words)
+        # the words the third token must be, when the first three tokens are one each and the
+        # third a plain word list: lets a position skip the pattern on one look-up
+        head = specs[:3]
+        third_plain = len(head) == 3 and all(x.min == x.max == 1 for x in head) and (
+            head[2].values is not None and not head[2].negate and not head[2].checks)
+        self._third_words.append(head[2].values if third_plain else None)
         plain = all(x.min == x.max == 1 and x.values is not None and not x.negate and not x.checks for x in specs)
         self._fixed.append(tuple(x.values for x in specs) if plain else None)
         first = specs[0]
@@ -219,11 +226,11 @@ class PatternMatcher:
             direct: list[int] = []
             by_third: dict[str, list[int]] = {}
             for index in kept:
-                fixed = self._fixed[index]
-                if fixed is None or len(fixed) < 3:
+                third = self._third_words[index]
+                if third is None:
                     direct.append(index)
                 else:
-                    for word in fixed[2]:
+                    for word in third:
                         by_third.setdefault(word, []).append(index)
             if kept:
                 found = (tuple(direct), {w: tuple(v) for w, v in by_third.items()})

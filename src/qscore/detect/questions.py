@@ -99,6 +99,12 @@ class QuestionFinder:
         # words that can begin a question form: every other word is skipped at once
         self.triggers = self.wh | self.wh_fused | self.aux | self.request_verb
         self.elliptical_first = frozenset(p.split()[0] for p in self.elliptical)
+        # phrases as word tuples, so a slice of the unit is looked up without joining strings
+        self.elliptical_words = frozenset(tuple(p.split()) for p in self.elliptical)
+        self.strong_elliptical_words = frozenset(tuple(p.split()) for p in self.elliptical & STRONG_ELLIPTICAL)
+        self.strong_elliptical_first = frozenset(p[0] for p in self.strong_elliptical_words)
+        self.high_gain_bigrams = frozenset(tuple(p.split()) for p in self.high_gain_pairs if len(p.split()) == 2)
+        self.high_gain_trigrams = frozenset(tuple(p.split()) for p in self.high_gain_pairs if len(p.split()) == 3)
         self.relevant = self.triggers | self.tag_final | self.elliptical_first
 
     # -- public -------------------------------------------------------------------------------
@@ -128,6 +134,8 @@ class QuestionFinder:
         has_qmark = not QMARKS.isdisjoint(segment)
         if not has_qmark and self.relevant.isdisjoint(segment):
             return []  # no word that can begin, end or be a question, and no "?"
+        if self._punctuated and not has_qmark and not self._may_ask(lowers, punct, start, end, segment):
+            return []
         if True in punct[start:end]:
             words = [i for i in range(start, end) if not punct[i]]
             if not words:
@@ -217,6 +225,24 @@ class QuestionFinder:
                 q_end = end
             questions.append(Question(words[k], q_end, kind, high_gain))
         return questions
+
+    def _may_ask(self, lowers: list[str], punct: list[bool], start: int, end: int, segment: list[str]) -> bool:
+        """A typed sentence without "?" can only ask by a question form in its opening run of
+        discourse markers, a tag at its end or an unambiguous elliptical phrase: when none of
+        these is there, the full scan would find nothing (most typed statements)."""
+        marker, triggers = self.marker, self.triggers
+        prev = None
+        for i in range(start, end):
+            if punct[i]:
+                continue
+            word = lowers[i]
+            if prev is not None and prev not in marker and prev != word:
+                break  # the opening run is over
+            if word in triggers:
+                return True
+            prev = word
+        last = next((lowers[i] for i in range(end - 1, start - 1, -1) if not punct[i]), None)
+        return last in self.tag_final or last in PERSONAL or not self.strong_elliptical_first.isdisjoint(segment)
 
     def _is_backchannel(self, w: list[str], has_qmark: bool) -> bool:
         if self.backchannel.issuperset(w):
@@ -346,14 +372,15 @@ class QuestionFinder:
         first_words = self.elliptical_first
         if first_words.isdisjoint(w):
             return None
+        # without "?" only the unambiguous ones count ("anything else", not "all good")
+        phrases = self.elliptical_words if has_qmark else self.strong_elliptical_words
         for k in [k for k, x in enumerate(w) if x in first_words]:
             # "... you will get a text anything else today"; not "... or anything else"
             near_end = k >= len(w) - 4 and k > 0 and w[k - 1] not in NOT_BEFORE_ELLIPSIS
             if k and k not in soft and w[k - 1] not in self.marker and not near_end:
                 continue
             for size in (4, 3, 2):
-                phrase = " ".join(w[k:k + size])
-                if phrase in self.elliptical and (has_qmark or phrase in STRONG_ELLIPTICAL):
+                if tuple(w[k:k + size]) in phrases:
                     return (k, "closed")
         return None
 
@@ -361,8 +388,5 @@ class QuestionFinder:
         return any(x == "or" and i > 1 and words[i + 1] not in NOT_OPTION for i, x in enumerate(words[:-1]))
 
     def _high_gain(self, words: list[str]) -> bool:
-        if any(x in self.high_gain_words for x in words):
-            return True
-        pairs = self.high_gain_pairs
-        return any(f"{a} {b}" in pairs for a, b in zip(words, words[1:])) or any(
-            f"{a} {b} {c}" in pairs for a, b, c in zip(words, words[1:], words[2:]))
+        return not (self.high_gain_words.isdisjoint(words) and self.high_gain_bigrams.isdisjoint(
+            zip(words, words[1:])) and self.high_gain_trigrams.isdisjoint(zip(words, words[1:], words[2:])))
