@@ -466,10 +466,12 @@ class RestatementTagger(_ScoredComponent):
         spans = []
         cues = _LazyCues(self, doc)
         scoring = self.scoring
-        any_feeling, phrase_first = self.any_feeling, self.phrase_first
+        any_feeling = self.any_feeling
         rule_min, candidate_min = self.FACT_MIN_WITH_MARKER, self.FACT_CANDIDATE_MIN
         empty: set[str] = set()
-        idiom_turns: set[int] | None = None  # turns where an empathy idiom begins, found on first need
+        # turns where an empathy idiom ("a lot to deal with") begins: from the shared pattern scan
+        firsts = [t[0] for t in turns]
+        idiom_turns = {bisect.bisect_right(firsts, m) - 1 for m in cues.starts("_feeling_phrase", 0, len(doc))}
         for index, ((turn_start, turn_end, role, speaker), parts) in enumerate(zip(turns, turn_units(doc))):
             side = role if role != "unknown" else speaker
             # everything the other side(s) said before; read-only below, so with two sides
@@ -490,11 +492,11 @@ class RestatementTagger(_ScoredComponent):
                 overlaps, most = [0] * len(parts), 0
             turn_words = lowers[turn_start:turn_end]
             emotional = not any_feeling.isdisjoint(turn_words)
-            idiom = bool(other) and not phrase_first.isdisjoint(turn_words)
+            idiom = bool(other) and index in idiom_turns
             if most >= rule_min or emotional or idiom:
                 # something a restatement could rest on: look unit by unit
                 for (start, end), overlap in zip(parts, overlaps):
-                    found.extend(self._unit(doc, lowers, stems, start, end, other, asking, cues, overlap))
+                    found.extend(self._unit(doc, lowers, stems, start, end, other, asking, cues, overlap, idiom))
             if scoring and most >= candidate_min:
                 # a candidate: the rules found a restatement, or the turn takes up words from
                 # the other side's latest turn (restating reaches back only that far)
@@ -502,12 +504,6 @@ class RestatementTagger(_ScoredComponent):
                 if rule or not recent.isdisjoint(turn_stems):
                     found = self._score_fact(doc, index, lowers, punct, stems, parts, overlaps, other,
                                              said.get(side, empty), recent, asking, cues, found, rule)
-            if scoring and other and not (emotional or stirred) and idiom:
-                if idiom_turns is None:
-                    firsts = [t[0] for t in turns]
-                    idiom_turns = {bisect.bisect_right(firsts, m) - 1
-                                   for m in cues.starts("_feeling_phrase", 0, len(doc))}
-                idiom = index in idiom_turns
             if scoring and other and (emotional or stirred or idiom):
                 found = self._score_feeling(doc, index, lowers, punct, parts, stirred, recent, asking, cues, found)
             if found:
@@ -592,11 +588,12 @@ class RestatementTagger(_ScoredComponent):
         return [*found, Span(doc, unit[0], unit[1], label="restate_feeling")]
 
     def _unit(self, doc: Doc, lowers: list[str], stems: list[str], start: int, end: int,
-              other: set[str], asking: list[tuple[int, int]], lazy: _LazyCues, overlap: int) -> list[Span]:
+              other: set[str], asking: list[tuple[int, int]], lazy: _LazyCues, overlap: int,
+              idiom: bool) -> list[Span]:
+        """`idiom`: an empathy idiom begins somewhere in this turn (and the other side has spoken)."""
         words = lowers[start:end]
         emotional = not self.any_feeling.isdisjoint(words)
-        if overlap < self.FACT_MIN_WITH_MARKER and not emotional and not (
-                other and not self.phrase_first.isdisjoint(words)):
+        if overlap < self.FACT_MIN_WITH_MARKER and not emotional and not idiom:
             return []  # nothing a restatement could rest on: skip the cue matching
         out = []
         if overlap >= self.FACT_MIN_WITH_MARKER:
@@ -608,7 +605,7 @@ class RestatementTagger(_ScoredComponent):
         if emotional:
             feeling = self._feeling(lowers, start, end, lazy.spans("_feeling_frame", start, end),
                                     lazy.spans("_empathy_formula", start, end), overlap, asking)
-        phrases = lazy.starts("_feeling_phrase", start, end) if feeling is None and other else None
+        phrases = lazy.starts("_feeling_phrase", start, end) if feeling is None and idiom else None
         if phrases:
             feeling = next((m for m in phrases if not any(a <= m < b for a, b in asking)), None)
         if feeling is not None:
