@@ -103,8 +103,12 @@ class QuestionFinder:
         self.elliptical_words = frozenset(tuple(p.split()) for p in self.elliptical)
         self.strong_elliptical_words = frozenset(tuple(p.split()) for p in self.elliptical & STRONG_ELLIPTICAL)
         self.strong_elliptical_first = frozenset(p[0] for p in self.strong_elliptical_words)
-        self.high_gain_bigrams = frozenset(tuple(p.split()) for p in self.high_gain_pairs if len(p.split()) == 2)
-        self.high_gain_trigrams = frozenset(tuple(p.split()) for p in self.high_gain_pairs if len(p.split()) == 3)
+        # high-gain word sequences ("holding up", "would you like to see") by length
+        sequences: dict[int, set[tuple[str, ...]]] = {}
+        for phrase in self.high_gain_pairs:
+            words = tuple(phrase.split())
+            sequences.setdefault(len(words), set()).add(words)
+        self.high_gain_sequences = {n: frozenset(v) for n, v in sorted(sequences.items())}
         self.relevant = self.triggers | self.tag_final | self.elliptical_first
 
     # -- public -------------------------------------------------------------------------------
@@ -388,5 +392,7 @@ class QuestionFinder:
         return any(x == "or" and i > 1 and words[i + 1] not in NOT_OPTION for i, x in enumerate(words[:-1]))
 
     def _high_gain(self, words: list[str]) -> bool:
-        return not (self.high_gain_words.isdisjoint(words) and self.high_gain_bigrams.isdisjoint(
-            zip(words, words[1:])) and self.high_gain_trigrams.isdisjoint(zip(words, words[1:], words[2:])))
+        if not self.high_gain_words.isdisjoint(words):
+            return True
+        return any(not found.isdisjoint(zip(*(words[i:] for i in range(n))))
+                   for n, found in self.high_gain_sequences.items())
