@@ -17,12 +17,12 @@ from qscore.metrics import PRF, tag_scores
 
 # Floors a little under today's figures (README "Detector quality"). Raise them as rules improve.
 FLOORS = {
-    # dev restate_fact is in-sample for the learned fact scorer (trained on dev): the test side
-    # is the figure that matters there
-    "dev": {"open_question": 0.88, "closed_question": 0.87, "thanks": 0.97, "bridge": 0.8,
-            "restate_fact": 0.85, "restate_feeling": 0.83, "high_gain_question": 0.85},
-    "test": {"open_question": 0.86, "closed_question": 0.85, "thanks": 0.97, "bridge": 0.84,
-             "restate_fact": 0.7, "restate_feeling": 0.7, "high_gain_question": 0.58},
+    # the learned scorers (restate_fact, restate_feeling, high_gain_question) are trained on the
+    # dev side, so their dev figures are in-sample: the test side is the figure that matters there
+    "dev": {"open_question": 0.88, "closed_question": 0.87, "thanks": 0.97, "bridge": 0.81,
+            "restate_fact": 0.9, "restate_feeling": 0.92, "high_gain_question": 0.88},
+    "test": {"open_question": 0.87, "closed_question": 0.87, "thanks": 0.97, "bridge": 0.86,
+             "restate_fact": 0.7, "restate_feeling": 0.78, "high_gain_question": 0.72},
 }
 
 
