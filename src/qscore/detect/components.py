@@ -297,6 +297,8 @@ class QuestionTagger(_ScoredComponent):
         scoring = self.scoring
         for index, ((start, end, _role, _speaker), parts) in enumerate(zip(turn_table(doc), turn_units(doc))):
             questions = self.finder.find(lowers, punct, start, end, parts)
+            if not questions:
+                continue
             opens = []
             for q in questions:
                 spans.append(Span(doc, q.start, q.end, label=f"{q.kind}_question"))
@@ -306,7 +308,8 @@ class QuestionTagger(_ScoredComponent):
             high_gain = [q for q in opens if q.high_gain]
             if scoring and opens:
                 high_gain = self._score_high_gain(doc, index, lowers, punct, opens, high_gain)
-            spans.extend(Span(doc, q.start, q.end, label="high_gain_question") for q in high_gain)
+            if high_gain:
+                spans.extend(Span(doc, q.start, q.end, label="high_gain_question") for q in high_gain)
         add_spans(doc, spans)
         doc.user_data["_qscore_open_questions"] = open_questions
         return doc

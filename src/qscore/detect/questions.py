@@ -128,8 +128,11 @@ class QuestionFinder:
                 lowers[i] == "or" and i + 1 < end and lowers[i + 1] not in NOT_OPTION)), end)
         if parts is None:
             parts = units(lowers, punct, start, end)
+        whole_turn = len(parts) == 1
         for unit_start, unit_end in parts:
-            found.extend(self._unit(lowers, punct, unit_start, unit_end, len(parts) == 1))
+            questions = self._unit(lowers, punct, unit_start, unit_end, whole_turn)
+            if questions:
+                found.extend(questions)
         return found
 
     # -- one sentence-like unit -------------------------------------------------------------
