@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections import Counter
 from datetime import date
 from pathlib import Path
-
-from collections import Counter
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
