@@ -270,3 +270,32 @@ def test_pattern_matcher_quantifiers_agree_with_spacys_matcher():
     for doc in nlp.pipe(texts):
         expected = {(nlp.vocab.strings[m], s, e) for m, s, e in theirs(doc)}
         assert set(ours([t.lower_ for t in doc])) == expected, doc.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hello cobalt care aisha speaking whats happened",  # "what's + participle" after a name
+        "i can hear you this is rob at northcrest whats going on",
+        "okay before i move you what would make thursday easier for your dad",  # wh-word as subject
+        "hiya youre through to greenfield vets happy to help how old is she",  # fronted wh, final "is she"
+        "which route is it",
+        "ive got the letter here talk me through what you think theyre referring to",
+        "can you tell me a bit about how its been going for him",
+    ],
+)
+def test_open_questions_in_run_on_speech(nlp, text):
+    assert "open_question" in tags_of(nlp, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "we have got to get a handle on what is happening",  # governed by "on": not asked
+        "i know what would help",  # embedded after "know"
+        "and there are people who would get really cross",  # a relative clause
+        "so do we",  # an echo, no wh-word before it
+    ],
+)
+def test_wh_words_that_do_not_ask(nlp, text):
+    assert not {"open_question", "closed_question"} & tags_of(nlp, text)

@@ -196,7 +196,8 @@ class QuestionFinder:
                 # an inversion after a fronted wh-phrase is that wh-question:
                 # "what kind of vacations DO YOU like", "how much time DO YOU spend"
                 front = next((m for m in range(k - 1, max(-1, k - 5), -1)
-                              if (w[m] in self.wh or w[m] in self.wh_fused) and at_onset_of(m)), None)
+                              if (w[m] in self.wh or w[m] in self.wh_fused) and (
+                                  at_onset_of(m) or (not strict and self._free_wh(w, m)))), None)
                 if front is not None:
                     onsets = [o for o in onsets if o[0] < front]
                     onsets.append((front, "open"))
@@ -250,6 +251,13 @@ class QuestionFinder:
             prev = word
         last = next((lowers[i] for i in range(end - 1, start - 1, -1) if not punct[i]), None)
         return last in self.tag_final or last in PERSONAL or not self.strong_elliptical_first.isdisjoint(segment)
+
+    def _free_wh(self, w: list[str], m: int) -> bool:
+        """A wh-word inside a run-on unit that can open a question: not governed by the word
+        before it ("i know what", "is what", "to which")."""
+        prev = w[m - 1] if m else ""
+        return not (prev in self.embedding or prev in self.aux or prev in self.neg or prev in (
+            "to", "if", "whether", "than", "as", "of", "about", "for", "on", "in", "at", "that"))
 
     def _is_backchannel(self, w: list[str], has_qmark: bool) -> bool:
         if self.backchannel.issuperset(w):
@@ -308,8 +316,19 @@ class QuestionFinder:
             return "open"  # "... how are you feeling", "... what would have helped"
         if word in self.wh_fused and (n1 in PERSONAL or n1 in DETERMINERS):
             return "open"
+        if word == "what" and n1 in BE and self._free_wh(w, k) and (n2 in ("up", "wrong") or (
+                len(n2) > 4 and n2.endswith(("ing", "ed")))):
+            return "open"  # "... aisha speaking whats happened", "... whats going on"
+        if word == "what" and n1 in MODALS and n2 and n2 not in self.aux and self._free_wh(w, k):
+            return "open"  # "... before i book what would make this right for you": the wh-word is the subject
+        if word in ("walk", "talk", "run") and n1 in ("me", "us") and n2 == "through":
+            return "open"  # "... talk me through what you see"
+
         subject_next = n1 in PERSONAL or n1 in DEMONSTRATIVE
-        if word in self.aux and subject_next and n2 and (n2 not in self.aux or n2 == "have") and n2 != word:
+        # a final inversion counts after a fronted wh-phrase: "which route is it", "how old is she"
+        ends_wh = not n2 and any(w[m] in self.wh and self._free_wh(w, m) for m in range(max(0, k - 3), k))
+        if word in self.aux and subject_next and (n2 or ends_wh) and (
+                n2 not in self.aux or n2 == "have") and n2 != word:
             if n1 == "i" and k + 2 >= len(w):
                 return None  # "so do i"
             if n1 in DEMONSTRATIVE and word in BE and n2 not in BE_THAT_NEXT:
@@ -328,8 +347,10 @@ class QuestionFinder:
         if j in self._after_punct:
             return None  # "may, it may not have been": a restart, not an inversion
         subj = w[j] if j < len(w) else ""
-        if not subj or (j + 1 >= len(w) and k > 0 and not self._qmark):
-            return None  # "so do we", "or do they": an echo, unless typed with "?"
+        if not subj or (j + 1 >= len(w) and k > 0 and not self._qmark and not any(
+                x in self.wh for x in w[max(0, k - 3):k])):
+            return None  # "so do we", "or do they": an echo, unless typed with "?" or after a
+            # fronted wh-phrase ("which route is it", "how old is she")
         if subj in ("you", "u", "ya") and j + 1 < len(w) and w[j + 1] == "know" and word not in ("do", "did", "does"):
             return None  # "it can, you know": a filler, not "can you..."
 
@@ -356,6 +377,8 @@ class QuestionFinder:
         if m < len(w) and w[m] in ("me", "us", "through"):
             m += 1
         nxt = w[m] if m < len(w) else ""
+        if nxt == "a" and w[m + 1:m + 2] in (["bit"], ["little"]):
+            return True  # "tell me a bit about how it's been going"
         if w[k] == "describe":
             return True
         if w[k] in ("walk", "talk", "run") and (nxt == "through" or w[k + 1:k + 2] == ["through"]):
