@@ -185,6 +185,8 @@ def test_statistical_model_is_optional():
         "that would wind anyone up",
         "Maddening when you can see it from the window!",  # an emotion word opening the unit
         "terrible timing with the exams this week",
+        "i know it can all feel a bit much with the exams on top",
+        "youre juggling the boiler and the exams at once",
     ],
 )
 def test_restate_feeling_idioms(rules_nlp, reply):
