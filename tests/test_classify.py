@@ -245,3 +245,28 @@ def test_conversation_without_an_agent_is_not_rated(tmp_path):
     assert result.exit_code == 0, result.output
     assert [json.loads(line)["conversation_id"] for line in out.read_text().splitlines()] == ["ok"]
     assert "not rated" in result.output and "mystery" in result.output
+
+
+def test_default_model_lookup_order(tmp_path, monkeypatch):
+    from qscore.classify import MODEL_ENV, default_model, default_model_candidates
+
+    # $QSCORE_MODEL comes first when set
+    copy = tmp_path / "mine.joblib"
+    shutil.copy(DEFAULT_MODEL, copy)
+    shutil.copy(DEFAULT_MODEL.with_suffix(".card.json"), copy.with_suffix(".card.json"))
+    monkeypatch.setenv(MODEL_ENV, str(copy))
+    assert default_model() == copy and load_model().path == copy
+    # without it: the checkout's shipped model, then ./models in the working directory
+    monkeypatch.delenv(MODEL_ENV)
+    monkeypatch.chdir(tmp_path)
+    assert default_model_candidates() == [DEFAULT_MODEL, tmp_path / "models" / "qscore-levels.joblib"]
+
+
+def test_no_default_model_names_where_it_looked(tmp_path, monkeypatch):
+    import qscore.classify as classify
+
+    monkeypatch.setattr(classify, "DEFAULT_MODEL", tmp_path / "nowhere" / "qscore-levels.joblib")
+    monkeypatch.delenv(classify.MODEL_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(classify.ModelError, match="no model found .*nowhere.*--model"):
+        classify.load_model()

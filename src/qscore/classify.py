@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import os
 import platform
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,23 @@ from .features import BEHAVIOUR_FEATURES, SCRIPT_FEATURES, BehaviourFeatures, Co
 from .metrics import level_scores
 
 LEVELS = (1, 2, 3)
-DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "qscore-levels.joblib"
+MODEL_ENV = "QSCORE_MODEL"
+MODEL_NAME = Path("models") / "qscore-levels.joblib"
+DEFAULT_MODEL = Path(__file__).resolve().parents[2] / MODEL_NAME  # the checkout's shipped model
+
+
+def default_model_candidates() -> list[Path]:
+    """Where the default model is looked for, in order: $QSCORE_MODEL, the checkout this package
+    runs from (an editable install, as the README sets up), then ./models in the working
+    directory (a wheel installed elsewhere, run from a project directory)."""
+    env = os.environ.get(MODEL_ENV)
+    found = [Path(env)] if env else []
+    return found + [DEFAULT_MODEL, Path.cwd() / MODEL_NAME]
+
+
+def default_model() -> Path:
+    candidates = default_model_candidates()
+    return next((p for p in candidates if p.exists()), candidates[0])
 
 
 class OrdinalLogistic(ClassifierMixin, BaseEstimator):
@@ -161,7 +178,13 @@ def save_model(pipeline: Pipeline, path: Path, card: dict[str, Any]) -> dict[str
 
 def load_model(path: Path | None = None) -> Model:
     """Load a model only if its card exists and the file's SHA-256 matches the card."""
-    path = Path(path) if path else DEFAULT_MODEL
+    if not path:
+        path = default_model()
+        if not path.exists():
+            looked = ", ".join(str(p) for p in default_model_candidates())
+            raise ModelError(f"no model found (looked in: {looked}); pass --model, set ${MODEL_ENV}, "
+                             "or train one with `qscore train`")
+    path = Path(path)
     if not path.exists():
         raise ModelError(f"{path}: no such model file (train one with `qscore train`, or pass --model)")
     cpath = card_path(path)

@@ -202,7 +202,8 @@ def validate_cmd(
 # -- levels: train, evaluate, score ------------------------------------------------------------
 ModelOpt = Annotated[Path | None, typer.Option(
     "--model", "-m",
-    help="Model file (.joblib with its .card.json); default: the shipped models/qscore-levels.joblib.")]
+    help="Model file (.joblib with its .card.json); default: $QSCORE_MODEL, else the shipped "
+         "models/qscore-levels.joblib, else ./models/qscore-levels.joblib.")]
 
 
 def _print_metrics(title: str, metrics: dict) -> None:
