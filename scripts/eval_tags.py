@@ -2,8 +2,8 @@
 
     python scripts/eval_tags.py            # markdown table: dev side, held-out test side, all
 
-The development side (batches a-d) is where rules and thresholds were tuned; the test side
-(batches e-f: other writers, agents and domains) was not looked at while tuning.
+The development side (`qscore.corpus.SPLITS["dev"]`) is where rules were tuned and the learned
+scorers trained; the test side (other writers, agents and domains) is only measured.
 """
 
 from __future__ import annotations
