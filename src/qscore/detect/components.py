@@ -508,7 +508,8 @@ class RestatementTagger(_ScoredComponent):
                     found = self._score_fact(doc, index, lowers, punct, stems, parts, overlaps, other,
                                              said.get(side, empty), recent, asking, cues, found, rule)
             if scoring and other and (emotional or stirred or idiom):
-                found = self._score_feeling(doc, index, lowers, punct, parts, stirred, recent, asking, cues, found)
+                found = self._score_feeling(doc, index, lowers, punct, parts, stirred, idiom, recent, asking, cues,
+                                            found)
             if found:
                 spans.extend(found)
             brought = set(turn_stems)
@@ -563,7 +564,8 @@ class RestatementTagger(_ScoredComponent):
         return [*found, Span(doc, parts[best][0], parts[best][1], label="restate_fact")]
 
     def _score_feeling(self, doc: Doc, index: int, lowers: list[str], punct: list[bool],
-                       parts: list[tuple[int, int]], stirred: bool, recent: set[str], asking: list[tuple[int, int]],
+                       parts: list[tuple[int, int]], stirred: bool, idiom: bool, recent: set[str],
+                       asking: list[tuple[int, int]],
                        lazy: _LazyCues, found: list[Span]) -> list[Span]:
         """Let the learned scorer decide restate_feeling for a turn with an emotion word or an
         empathy idiom (`feeling_scorer`); the evidence is the rules' span, else the first unit
@@ -576,7 +578,7 @@ class RestatementTagger(_ScoredComponent):
             "fact": float(any(sp.label_ == "restate_fact" for sp in found)),
             "stirred": float(stirred),  # the other side's latest turn held an emotion word
             "formula": float(bool(lazy.spans("_empathy_formula", start, end))),
-            "idiom": float(bool(lazy.starts("_feeling_phrase", start, end))),
+            "idiom": float(idiom),  # an empathy idiom begins in the turn (from the shared scan)
             "asks": float(any(start <= a < end for a, _b in asking)),
             "you": min(sum(map(SECOND_PERSON.__contains__, words)), 3) / 3,
             "length": math.log1p(len(words)) / 4,

@@ -194,16 +194,7 @@ class PatternMatcher:
             first = self._patterns[index][1][0]
             if not first.min or first.ok(token):
                 found.append(index)
-        general: list[int] = []
-        by_second: dict[str, list[int]] = {}
-        for index in sorted(found):
-            words = self._second_words[index]
-            if words is None:
-                general.append(index)
-            else:
-                for word in words:
-                    by_second.setdefault(word, []).append(index)
-        result = (tuple(general), {w: tuple(v) for w, v in by_second.items()}) if found else ()
+        result = _index_by_word(sorted(found), self._second_words) if found else ()
         self._cache[token] = result
         return result
 
@@ -223,17 +214,8 @@ class PatternMatcher:
             patterns = self._patterns
             kept = [index for index in candidates if patterns[index][2] is None or (
                 following is not None and patterns[index][2](following))]
-            direct: list[int] = []
-            by_third: dict[str, list[int]] = {}
-            for index in kept:
-                third = self._third_words[index]
-                if third is None:
-                    direct.append(index)
-                else:
-                    for word in third:
-                        by_third.setdefault(word, []).append(index)
             if kept:
-                found = (tuple(direct), {w: tuple(v) for w, v in by_third.items()})
+                found = _index_by_word(kept, self._third_words)
         self._pairs[(token, following)] = found
         return found
 
@@ -277,6 +259,21 @@ class PatternMatcher:
                         seen.add((key, stop))
                         found.append((key, i, stop))
         return found
+
+
+def _index_by_word(indices: Sequence[int], words_of: list[frozenset[str] | None]) -> tuple:
+    """(patterns with no word list at this token, {word: patterns whose list holds it}), in
+    the order given: the split both the second- and third-token indexes use."""
+    unindexed: list[int] = []
+    by_word: dict[str, list[int]] = {}
+    for index in indices:
+        words = words_of[index]
+        if words is None:
+            unindexed.append(index)
+        else:
+            for word in words:
+                by_word.setdefault(word, []).append(index)
+    return tuple(unindexed), {w: tuple(v) for w, v in by_word.items()}
 
 
 def _expand(specs: tuple[TokenSpec, ...], limit: int = 64) -> list[tuple[TokenSpec, ...]] | None:

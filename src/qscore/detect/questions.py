@@ -24,6 +24,10 @@ DO_HAVE = frozenset({"do", "have", "has", "had", "dont", "havent", "hasnt", "had
 PERSONAL = frozenset({"i", "you", "u", "ya", "we", "they", "he", "she", "it", "y'all"})
 NOT_BEFORE_ELLIPSIS = frozenset({"or", "and", "than", "of", "for", "about", "nothing", "like", "do", "did",
                                  "not", "without", "with", "to", "in", "on", "at", "is", "was"})
+# words after which a question form is governed, not asked ("to WHAT", "if DO you", "as IS")
+GOVERNORS = frozenset({"to", "if", "whether", "than", "as"})
+# ... and, for a wh-word, prepositions too ("a handle on WHAT is happening", "the part THAT ...")
+WH_GOVERNORS = GOVERNORS | {"of", "about", "for", "on", "in", "at", "that"}
 OFFER_CUES = frozenset({"or", "options", "choices", "alternatives", "either"})
 PUNCTUATED_BY = frozenset({".", ",", "?", "!"})
 MODALS = frozenset({"can", "could", "would", "will", "shall", "should", "may", "might", "ca", "wo"})
@@ -256,8 +260,7 @@ class QuestionFinder:
         """A wh-word inside a run-on unit that can open a question: not governed by the word
         before it ("i know what", "is what", "to which")."""
         prev = w[m - 1] if m else ""
-        return not (prev in self.embedding or prev in self.aux or prev in self.neg or prev in (
-            "to", "if", "whether", "than", "as", "of", "about", "for", "on", "in", "at", "that"))
+        return not (prev in self.embedding or prev in self.aux or prev in self.neg or prev in WH_GOVERNORS)
 
     def _is_backchannel(self, w: list[str], has_qmark: bool) -> bool:
         if self.backchannel.issuperset(w):
@@ -306,8 +309,7 @@ class QuestionFinder:
                 return "open"
             return None
         # inside a run-on unit: only unambiguous inversions count
-        if prev in self.embedding or prev in self.aux or prev in self.neg or prev in (
-                "to", "if", "whether", "than", "as"):
+        if prev in self.embedding or prev in self.aux or prev in self.neg or prev in GOVERNORS:
             return None
         if prev in self.pron_subject and word not in MODALS and word not in self.wh:
             return None  # "i HAVE you down", "that IS it": subject before the verb
