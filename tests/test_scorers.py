@@ -27,6 +27,17 @@ def test_direct_score_equals_the_feature_dict_model():
     assert scorer.probability(features) == pytest.approx(expected)
 
 
+def test_a_stemmed_scorer_shares_what_it_learned_across_inflections(tmp_path):
+    scorer = TurnScorer(0.0, {"w=worry": 1.0, "c=stress": 0.5}, stem=True)
+    expected = 1 / (1 + math.exp(-1.5))
+    for word, context in (("worried", "stressed"), ("worries", "stresses"), ("worrying", "stress")):
+        assert scorer.score([word], {}, [context]) == pytest.approx(expected)
+        assert scorer.probability(turn_features([word], {}, [context], stem=True)) == pytest.approx(expected)
+    assert TurnScorer(0.0, {"w=worry": 1.0}).score(["worried"], {}) == 0.5  # unstemmed: no match
+    (tmp_path / "s.json").write_text(scorer.to_json(), "utf-8")
+    assert load_scorer("restate_feeling", tmp_path / "s.json").stem
+
+
 @pytest.mark.parametrize("tag", SCORED_TAGS)
 def test_shipped_scorers_are_readable_and_trained_on_the_dev_side_only(tag):
     data = json.loads(resources.files("qscore.resources").joinpath(resource_name(tag)).read_text("utf-8"))
@@ -97,6 +108,5 @@ def test_collected_candidates_carry_the_rule_decision():
         if getattr(pipe, "SCORED", ()):
             pipe.collected = collected
     next(annotate([_conversation()], nlp))
-    tags = {tag for tag, _cid, _index, _features in collected}
-    assert tags == set(SCORED_TAGS)
-    assert all("rule" in features and cid == "fs1" for _tag, cid, _index, features in collected)
+    assert {c.tag for c in collected} == set(SCORED_TAGS)
+    assert all("rule" in c.cues and c.conversation_id == "fs1" and c.words for c in collected)

@@ -27,7 +27,7 @@ from spacy.util import filter_spans
 from .lexicon import Lexicon, load_lexicon, load_patterns
 from .patterns import PatternMatcher, _is_punct
 from .questions import Question, QuestionFinder, units
-from .scorers import TurnScorer, load_scorer, resource_name, turn_features
+from .scorers import Candidate, TurnScorer, load_scorer, resource_name, word_form
 
 SPANS_KEY = "qscore"
 TURNS_KEY = "qscore_turns"
@@ -225,7 +225,7 @@ class _ResourceComponent:
 
 class _ScoredComponent(_ResourceComponent):
     """A component some of whose tags a learned `TurnScorer` decides on the rules' candidates
-    (`scorers.py`). `collected`, when a list, receives every candidate's features for training
+    (`scorers.py`). `collected`, when a list, receives every `Candidate` (words, cues, context) for training
     (`scripts/train_scorers.py`)."""
 
     SCORED: tuple[str, ...] = ()
@@ -236,7 +236,7 @@ class _ScoredComponent(_ResourceComponent):
         self.use_scorers = {tag: True for tag in self.SCORED} | (use_scorers or {})
         self.scorer_paths = scorer_paths or {}
         self.scorers: dict[str, TurnScorer] = {}
-        self.collected: list[tuple[str, str | None, int, dict[str, float]]] | None = None
+        self.collected: list[Candidate] | None = None
 
     def _setup(self) -> None:
         self.scorers = {}
@@ -249,7 +249,7 @@ class _ScoredComponent(_ResourceComponent):
                 context: Iterable[str] = ()) -> bool | None:
         """The scorer's decision on one candidate turn (None: no scorer, keep the rules')."""
         if self.collected is not None:
-            self.collected.append((tag, doc._.qscore_conversation_id, index, turn_features(words, cues, context)))
+            self.collected.append(Candidate(tag, doc._.qscore_conversation_id, index, words, cues, list(context)))
         scorer = self.scorers.get(tag)
         return None if scorer is None else scorer.accepts(words, cues, context)
 
@@ -432,21 +432,10 @@ class RestatementTagger(_ScoredComponent):
         key: str
         if word in self.stop or not word[:1].isalnum() or (len(word) < 3 and not word.isdigit()):
             key = ""
+        elif word[:1].isdigit():
+            key = word.rstrip("stndrh") or word  # 3rd -> 3, 21st -> 21
         else:
-            key = word
-            if key[:1].isdigit():
-                key = key.rstrip("stndrh") or key  # 3rd -> 3, 21st -> 21
-            elif len(key) > 5 and key.endswith("ing"):
-                key = key[:-3]
-            elif len(key) > 4 and key.endswith("ied"):
-                key = key[:-3] + "y"
-            elif len(key) > 4 and key.endswith("ed"):
-                key = key[:-2]
-            elif len(key) > 4 and key.endswith("ies"):
-                key = key[:-3] + "y"
-            elif len(key) > 3 and key.endswith("s") and not key.endswith("ss"):
-                key = key[:-1]
-            key = key.rstrip("e") or key
+            key = word_form(word)
         self._stems[word] = key
         return key
 
@@ -472,6 +461,7 @@ class RestatementTagger(_ScoredComponent):
         any_feeling = self.any_feeling
         rule_min, candidate_min = self.FACT_MIN_WITH_MARKER, self.FACT_CANDIDATE_MIN
         empty: set[str] = set()
+        previous: str | None = None
         # turns where an empathy idiom ("a lot to deal with") begins: from the shared pattern scan
         firsts = [t[0] for t in turns]
         idiom_turns = {bisect.bisect_right(firsts, m) - 1 for m in cues.starts("_feeling_phrase", 0, len(doc))}
@@ -504,7 +494,7 @@ class RestatementTagger(_ScoredComponent):
                 # a candidate: the rules found a restatement, or the turn takes up words from
                 # the other side's latest turn (restating reaches back only that far)
                 rule = [sp for sp in found if sp.label_ == "restate_fact"]
-                if rule or not recent.isdisjoint(turn_stems):
+                if rule or not recent.isdisjoint(turn_stems) or self._recap(turn_stems, other, said.get(side, empty)):
                     found = self._score_fact(doc, index, lowers, punct, stems, parts, overlaps, other,
                                              said.get(side, empty), recent, asking, cues, found, rule)
             if scoring and other and (emotional or stirred or idiom):
@@ -514,9 +504,14 @@ class RestatementTagger(_ScoredComponent):
                 spans.extend(found)
             brought = set(turn_stems)
             brought.discard("")
-            if scoring:
-                last[side] = brought.copy()
-                moved[side] = emotional
+            if scoring:  # a side's latest run of turns: chat customers split what they say
+                if index and side == previous:
+                    last[side] |= brought
+                    moved[side] = moved[side] or emotional
+                else:
+                    last[side] = brought.copy()
+                    moved[side] = emotional
+            previous = side
             words = said.get(side)
             if words is None:
                 words = said[side] = set()
@@ -527,6 +522,15 @@ class RestatementTagger(_ScoredComponent):
             words |= brought
         add_spans(doc, spans)
         return doc
+
+    RECAP_MIN, RECAP_SHARE = 3, 0.5
+
+    def _recap(self, turn_stems: list[str], other: set[str], own: set[str]) -> bool:
+        """A turn made mostly of what was said before, by either side: a recap of the call."""
+        content = set(turn_stems)
+        content.discard("")
+        before = len(content & other) + len(content & own)
+        return before >= self.RECAP_MIN and before >= self.RECAP_SHARE * len(content)
 
     def _score_fact(self, doc: Doc, index: int, lowers: list[str], punct: list[bool], stems: list[str],
                     parts: list[tuple[int, int]], overlaps: list[int], other: set[str], own: set[str],
@@ -554,6 +558,8 @@ class RestatementTagger(_ScoredComponent):
             "numbers": float(any(k[:1].isdigit() for k in content & other)),
             "length": math.log1p(len(content)) / 4,
             "asks": float(any(start <= a < end for a, _b in asking)),
+            "late": index / max(1, len(turn_table(doc)) - 1),
+            "recap": float(not rule and recent.isdisjoint(stems[start:end])),
         }
         decision = self._decide("restate_fact", doc, index, _words(lowers, punct, start, end), cue)
         if decision is None or (decision and rule):
