@@ -298,6 +298,22 @@ def test_plaintext_continuation_lines(tmp_path):
     assert [t.text for t in c.turns] == ["Hello there and welcome to acme", "Hi"]
 
 
+def test_plaintext_field_labels_inside_a_turn_do_not_start_a_turn(tmp_path):
+    path = write(tmp_path, "c.txt", (
+        "Maria: I've refunded the charge.\n"
+        "Note: it can take 5 working days.\n"
+        "Ref: RF-4471\n"
+        "https://help.acme.example/refunds\n"
+        "Tom: thanks\n"
+        "PS: my postcode changed\n"
+    ))
+    [c] = read_all(path)
+    assert [t.speaker for t in c.turns] == ["Maria", "Tom"]
+    assert c.turns[0].text == ("I've refunded the charge. Note: it can take 5 working days. Ref: RF-4471 "
+                               "https://help.acme.example/refunds")
+    assert c.turns[1].text == "thanks PS: my postcode changed"
+
+
 def test_plaintext_timestamps(tmp_path):
     path = write(tmp_path, "c.txt", "[00:01:05] Maria: Hello\n[00:01:09.5] Tom: Hi\n01:10 Maria: Sure\nTom: ok\n")
     [c] = read_all(path)

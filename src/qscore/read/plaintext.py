@@ -2,7 +2,9 @@
 
 One conversation per file, or several, each introduced by a header line (`# id`, `=== id ===`)
 optionally followed by `# key: value` metadata lines. A line without a `Name:` prefix continues
-the previous turn. An optional timestamp may lead a line: `[00:01:05] Name: text`.
+the previous turn, and so does a line whose "name" is a field label that people type inside a
+turn ("Note:", "Ref:", "PS:", a URL's "https:"). An optional timestamp may lead a line:
+`[00:01:05] Name: text`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,14 @@ HEADER = re.compile(r"^\s*(?:#+\s*(?P<hash>.*?)|={3,}\s*(?P<eq>.*?)\s*={3,})\s*$
 META = re.compile(r"^(?P<key>[A-Za-z_][\w ]{0,30}?)\s*:\s*(?P<value>.+)$")
 ID_KEYS = {"conversation", "conversation_id", "conversation id", "id", "call", "chat"}
 KNOWN_META = ("agent_id", "channel", "started_at")
+# labels that open a line inside a turn, not a new speaker's turn (compared lowercased, without
+# a trailing dot): "Note: the refund takes 5 days", "Ref: 44190", "https://..."
+NOT_SPEAKERS = frozenset({
+    "note", "nb", "n.b", "ps", "p.s", "pps", "ref", "reference", "order", "order number", "order no",
+    "account", "account number", "booking", "booking ref", "booking reference", "policy", "postcode",
+    "address", "email", "e-mail", "phone", "tel", "mobile", "date", "time", "subject", "re", "fyi",
+    "edit", "update", "tip", "link", "http", "https", "www",
+})
 
 
 def _seconds(ts: str | None) -> float | None:
@@ -83,6 +93,8 @@ def read_plaintext(path: str) -> Iterator[Conversation | TranscriptError]:
         if current.get("bad"):
             continue
         match = TURN_LINE.match(line)
+        if match and current["turns"] and _is_field_label(match.group("speaker")):
+            match = None  # "Note: ..." inside a turn: a continuation line
         if match:
             current["turns"].append(Turn(
                 speaker=match.group("speaker").strip(), text=match.group("text").strip(),
@@ -97,6 +109,10 @@ def read_plaintext(path: str) -> Iterator[Conversation | TranscriptError]:
                 return
             current["bad"] = True  # skip the rest of this conversation; resume at the next header
     yield from finish(current)
+
+
+def _is_field_label(label: str) -> bool:
+    return label.strip().lower().rstrip(".") in NOT_SPEAKERS
 
 
 def _new(cid: str, line: int) -> dict:
