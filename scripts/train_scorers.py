@@ -36,9 +36,6 @@ from qscore.detect.scorers import SCORED_TAGS, resource_name, turn_features
 
 RESOURCES = Path(__file__).resolve().parents[1] / "src" / "qscore" / "resources"
 C = {"restate_fact": 0.3, "restate_feeling": 1.0, "high_gain_question": 1.0}
-# words as `word_form`s: dev batch-held-out F1 0.823 -> 0.836 (feeling), 0.802 -> 0.804 (fact),
-# 0.825 -> 0.818 (high-gain, whose question words are mostly uninflected: kept as written)
-STEM = {"restate_fact": True, "restate_feeling": True, "high_gain_question": False}
 MIN_TURNS = 3  # a word or word pair seen in fewer training candidates gets no weight (names, places)
 PRUNE = 0.02  # weights smaller than this change no decision on our corpus: left out of the file
 ABOUT = {
@@ -58,7 +55,7 @@ class Candidates:
             turn = gold[(c.conversation_id, c.turn_index)]
             if c.tag != tag or turn["role"] != "agent":
                 continue
-            features = turn_features(c.words, c.cues, c.context, STEM[tag])
+            features = turn_features(c.words, c.cues, c.context)
             cid = c.conversation_id
             rows.append(features)
             y.append(tag in turn.get("tags", []))
@@ -153,7 +150,6 @@ def write(tag: str, fitted: object, cand: Candidates) -> None:
         "C": C[tag],
         "min_turns": MIN_TURNS,
         "threshold": 0.5,
-        "stem": STEM[tag],
         "bias": round(float(clf.intercept_[0]), 4),
         "weights": dict(sorted(weights.items(), key=lambda kv: -abs(kv[1]))),
     }, indent=1, ensure_ascii=False) + "\n", "utf-8")

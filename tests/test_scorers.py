@@ -27,17 +27,6 @@ def test_direct_score_equals_the_feature_dict_model():
     assert scorer.probability(features) == pytest.approx(expected)
 
 
-def test_a_stemmed_scorer_shares_what_it_learned_across_inflections(tmp_path):
-    scorer = TurnScorer(0.0, {"w=worry": 1.0, "c=stress": 0.5}, stem=True)
-    expected = 1 / (1 + math.exp(-1.5))
-    for word, context in (("worried", "stressed"), ("worries", "stresses"), ("worrying", "stress")):
-        assert scorer.score([word], {}, [context]) == pytest.approx(expected)
-        assert scorer.probability(turn_features([word], {}, [context], stem=True)) == pytest.approx(expected)
-    assert TurnScorer(0.0, {"w=worry": 1.0}).score(["worried"], {}) == 0.5  # unstemmed: no match
-    (tmp_path / "s.json").write_text(scorer.to_json(), "utf-8")
-    assert load_scorer("restate_feeling", tmp_path / "s.json").stem
-
-
 @pytest.mark.parametrize("tag", SCORED_TAGS)
 def test_shipped_scorers_are_readable_and_trained_on_the_dev_side_only(tag):
     data = json.loads(resources.files("qscore.resources").joinpath(resource_name(tag)).read_text("utf-8"))

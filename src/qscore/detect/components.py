@@ -27,7 +27,7 @@ from spacy.util import filter_spans
 from .lexicon import Lexicon, load_lexicon, load_patterns
 from .patterns import PatternMatcher, _is_punct
 from .questions import Question, QuestionFinder, units
-from .scorers import Candidate, TurnScorer, load_scorer, resource_name, word_form
+from .scorers import Candidate, TurnScorer, load_scorer, resource_name
 
 SPANS_KEY = "qscore"
 TURNS_KEY = "qscore_turns"
@@ -432,10 +432,21 @@ class RestatementTagger(_ScoredComponent):
         key: str
         if word in self.stop or not word[:1].isalnum() or (len(word) < 3 and not word.isdigit()):
             key = ""
-        elif word[:1].isdigit():
-            key = word.rstrip("stndrh") or word  # 3rd -> 3, 21st -> 21
         else:
-            key = word_form(word)
+            key = word
+            if key[:1].isdigit():
+                key = key.rstrip("stndrh") or key  # 3rd -> 3, 21st -> 21
+            elif len(key) > 5 and key.endswith("ing"):
+                key = key[:-3]
+            elif len(key) > 4 and key.endswith("ied"):
+                key = key[:-3] + "y"
+            elif len(key) > 4 and key.endswith("ed"):
+                key = key[:-2]
+            elif len(key) > 4 and key.endswith("ies"):
+                key = key[:-3] + "y"
+            elif len(key) > 3 and key.endswith("s") and not key.endswith("ss"):
+                key = key[:-1]
+            key = key.rstrip("e") or key
         self._stems[word] = key
         return key
 

@@ -37,32 +37,6 @@ def resource_name(tag: str) -> str:
     return f"scorer_{tag}.json"
 
 
-_FORMS: dict[str, str] = {}
-
-
-def word_form(word: str) -> str:
-    """The word without its inflection ("worried", "worrying", "worries" -> "worri"/"worry"), by
-    light suffix stripping: with a few hundred labelled turns per tag, "stressed" and "stressful"
-    must share what the model learns. Digits stay as they are."""
-    form = _FORMS.get(word)
-    if form is None:
-        form = word
-        if not word[:1].isdigit():
-            if len(form) > 5 and form.endswith("ing"):
-                form = form[:-3]
-            elif len(form) > 4 and form.endswith("ied"):
-                form = form[:-3] + "y"
-            elif len(form) > 4 and form.endswith("ed"):
-                form = form[:-2]
-            elif len(form) > 4 and form.endswith("ies"):
-                form = form[:-3] + "y"
-            elif len(form) > 3 and form.endswith("s") and not form.endswith("ss"):
-                form = form[:-1]
-            form = form.rstrip("e") or form
-        _FORMS[word] = form
-    return form
-
-
 class Candidate(NamedTuple):
     """What a detector knows of one candidate turn, as collected for training."""
 
@@ -76,11 +50,10 @@ class Candidate(NamedTuple):
 
 class TurnScorer:
     """A linear model over `turn_features`; `score` computes the same value without building
-    the feature dict (word and word-pair weights are looked up directly). `stem`: the model was
-    trained on `word_form`s rather than the words as written."""
+    the feature dict (word and word-pair weights are looked up directly)."""
 
-    def __init__(self, bias: float, weights: dict[str, float], threshold: float = 0.5, stem: bool = False) -> None:
-        self.bias, self.weights, self.threshold, self.stem = bias, weights, threshold, stem
+    def __init__(self, bias: float, weights: dict[str, float], threshold: float = 0.5) -> None:
+        self.bias, self.weights, self.threshold = bias, weights, threshold
         self.cues = {k: w for k, w in weights.items() if "=" not in k}
         self.words = {k[2:]: w for k, w in weights.items() if k.startswith("w=")}
         self.pairs = {tuple(k[2:].split(" ")): w for k, w in weights.items() if k.startswith("b=")}
@@ -93,9 +66,7 @@ class TurnScorer:
         return _sigmoid(self.bias + sum(weights.get(name, 0.0) * value for name, value in features.items()))
 
     def score(self, words: list[str], cues: dict[str, float], context: Iterable[str] = ()) -> float:
-        """`probability(turn_features(words, cues, context, self.stem))`, computed directly."""
-        if self.stem:
-            words, context = list(map(word_form, words)), map(word_form, context)
+        """`probability(turn_features(words, cues, context))`, computed directly."""
         z = self.bias + sum(self.cues.get(name, 0.0) * value for name, value in cues.items())
         z += sum(filter(None, map(self.context.get, set(context))))
         z += sum(filter(None, map(self.words.get, set(words))))
@@ -108,8 +79,7 @@ class TurnScorer:
         return self.score(words, cues, context) >= self.threshold
 
     def to_json(self) -> str:
-        return json.dumps({"bias": self.bias, "threshold": self.threshold, "stem": self.stem,
-                           "weights": self.weights})
+        return json.dumps({"bias": self.bias, "threshold": self.threshold, "weights": self.weights})
 
 
 def _sigmoid(z: float) -> float:
@@ -127,18 +97,14 @@ def load_scorer(tag: str, path: str | Path | None = None) -> TurnScorer | None:
         text = entry.read_text("utf-8")
     data = json.loads(text)
     return TurnScorer(float(data["bias"]), {k: float(v) for k, v in data["weights"].items()},
-                      float(data.get("threshold", 0.5)), bool(data.get("stem", False)))
+                      float(data.get("threshold", 0.5)))
 
 
-def turn_features(words: list[str], cues: dict[str, float], context: Iterable[str] = (),
-                  stem: bool = False) -> dict[str, float]:
+def turn_features(words: list[str], cues: dict[str, float], context: Iterable[str] = ()) -> dict[str, float]:
     """Features of one candidate: its cue values plus its words, word pairs, opening and ending words
     (punctuation dropped, so typed and recognised text look alike), and the context words it
-    answers (the other side's latest turns, where the detector passes them); `stem`: words as
-    `word_form`s."""
+    answers (the other side's latest turns, where the detector passes them)."""
     features = dict(cues)
-    if stem:
-        words, context = list(map(word_form, words)), map(word_form, context)
     for word in context:
         features["c=" + word] = 1.0
     for word in words:
