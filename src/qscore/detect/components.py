@@ -476,6 +476,7 @@ class RestatementTagger(_ScoredComponent):
         # turns where an empathy idiom ("a lot to deal with") begins: from the shared pattern scan
         firsts = [t[0] for t in turns]
         idiom_turns = {bisect.bisect_right(firsts, m) - 1 for m in cues.starts("_feeling_phrase", 0, len(doc))}
+        asking_turns = {bisect.bisect_right(firsts, a) - 1 for a, _b in asking}  # turns holding an open question
         for index, ((turn_start, turn_end, role, speaker), parts) in enumerate(zip(turns, turn_units(doc))):
             side = role if role != "unknown" else speaker
             # everything the other side(s) said before; read-only below, so with two sides
@@ -505,11 +506,12 @@ class RestatementTagger(_ScoredComponent):
                 # a candidate: the rules found a restatement, or the turn takes up words from
                 # the other side's latest turn (restating reaches back only that far)
                 rule = [sp for sp in found if sp.label_ == "restate_fact"]
-                if rule or not recent.isdisjoint(turn_stems) or self._recap(turn_stems, other, said.get(side, empty)):
+                if rule or not recent.isdisjoint(turn_stems):
                     found = self._score_fact(doc, index, lowers, punct, stems, parts, overlaps, other,
-                                             said.get(side, empty), recent, asking, cues, found, rule)
+                                             said.get(side, empty), recent, index in asking_turns, cues, found, rule)
             if scoring and other and (emotional or stirred or idiom):
-                found = self._score_feeling(doc, index, lowers, punct, parts, stirred, idiom, recent, asking, cues,
+                found = self._score_feeling(doc, index, lowers, punct, parts, stirred, idiom, recent,
+                                            index in asking_turns, cues,
                                             found)
             if found:
                 spans.extend(found)
@@ -534,18 +536,9 @@ class RestatementTagger(_ScoredComponent):
         add_spans(doc, spans)
         return doc
 
-    RECAP_MIN, RECAP_SHARE = 3, 0.5
-
-    def _recap(self, turn_stems: list[str], other: set[str], own: set[str]) -> bool:
-        """A turn made mostly of what was said before, by either side: a recap of the call."""
-        content = set(turn_stems)
-        content.discard("")
-        before = len(content & other) + len(content & own)
-        return before >= self.RECAP_MIN and before >= self.RECAP_SHARE * len(content)
-
     def _score_fact(self, doc: Doc, index: int, lowers: list[str], punct: list[bool], stems: list[str],
                     parts: list[tuple[int, int]], overlaps: list[int], other: set[str], own: set[str],
-                    recent: set[str], asking: list[tuple[int, int]], lazy: _LazyCues,
+                    recent: set[str], asks: bool, lazy: _LazyCues,
                     found: list[Span], rule: list[Span]) -> list[Span]:
         """Let the learned scorer decide restate_fact for a candidate turn (`fact_scorer`);
         other turns keep the rules' decision."""
@@ -568,9 +561,8 @@ class RestatementTagger(_ScoredComponent):
             "you": min(sum(map(SECOND_PERSON.__contains__, lowers[start:end])), 3) / 3,
             "numbers": float(any(k[:1].isdigit() for k in content & other)),
             "length": math.log1p(len(content)) / 4,
-            "asks": float(any(start <= a < end for a, _b in asking)),
+            "asks": float(asks),
             "late": index / max(1, len(turn_table(doc)) - 1),
-            "recap": float(not rule and recent.isdisjoint(stems[start:end])),
         }
         decision = self._decide("restate_fact", doc, index, _words(lowers, punct, start, end), cue)
         if decision is None or (decision and rule):
@@ -581,8 +573,7 @@ class RestatementTagger(_ScoredComponent):
         return [*found, Span(doc, parts[best][0], parts[best][1], label="restate_fact")]
 
     def _score_feeling(self, doc: Doc, index: int, lowers: list[str], punct: list[bool],
-                       parts: list[tuple[int, int]], stirred: bool, idiom: bool, recent: set[str],
-                       asking: list[tuple[int, int]],
+                       parts: list[tuple[int, int]], stirred: bool, idiom: bool, recent: set[str], asks: bool,
                        lazy: _LazyCues, found: list[Span]) -> list[Span]:
         """Let the learned scorer decide restate_feeling for a turn with an emotion word or an
         empathy idiom (`feeling_scorer`); the evidence is the rules' span, else the first unit
@@ -596,7 +587,7 @@ class RestatementTagger(_ScoredComponent):
             "stirred": float(stirred),  # the other side's latest turn held an emotion word
             "formula": float(bool(lazy.spans("_empathy_formula", start, end))),
             "idiom": float(idiom),  # an empathy idiom begins in the turn (from the shared scan)
-            "asks": float(any(start <= a < end for a, _b in asking)),
+            "asks": float(asks),
             "you": min(sum(map(SECOND_PERSON.__contains__, words)), 3) / 3,
             "length": math.log1p(len(words)) / 4,
         }
