@@ -32,15 +32,17 @@ from qscore import read_transcripts
 from qscore.annotate import annotate
 from qscore.corpus import CORPUS_DIR, batch_of, load_corpus, split_of
 from qscore.detect import make_pipeline as make_nlp
-from qscore.detect.scorers import SCORED_TAGS, resource_name, turn_features
+from qscore.detect.scorers import SCORED_TAGS, Candidate, resource_name, turn_features
 
 RESOURCES = Path(__file__).resolve().parents[1] / "src" / "qscore" / "resources"
 C = {"restate_fact": 0.3, "restate_feeling": 1.0, "high_gain_question": 1.0}
 MIN_TURNS = 3  # a word or word pair seen in fewer training candidates gets no weight (names, places)
 PRUNE = 0.02  # weights smaller than this change no decision on our corpus: left out of the file
 ABOUT = {
-    "restate_fact": "turns with a unit sharing two or more content words with the other side",
-    "restate_feeling": "turns with an emotion word or an empathy-idiom opening, once the other side has spoken",
+    "restate_fact": "turns where the rules found a restatement, or sharing a content word with the other "
+                    "side's latest run of turns",
+    "restate_feeling": "turns with an emotion word or an empathy idiom, or answering an emotional run of "
+                       "turns, once the other side has spoken",
     "high_gain_question": "turns with an open question (the open questions' words)",
 }
 
@@ -49,18 +51,16 @@ class Candidates:
     """One tag's candidate agent turns: features, gold label, the rules' decision, batch, split;
     plus the number of gold-tagged agent turns per batch (non-candidates can never be tagged)."""
 
-    def __init__(self, tag: str, collected: list, gold: dict) -> None:
+    def __init__(self, tag: str, collected: list[Candidate], gold: dict) -> None:
         rows, y, rule, batches = [], [], [], []
         for c in collected:
             turn = gold[(c.conversation_id, c.turn_index)]
             if c.tag != tag or turn["role"] != "agent":
                 continue
-            features = turn_features(c.words, c.cues, c.context)
-            cid = c.conversation_id
-            rows.append(features)
+            rows.append(turn_features(c.words, c.cues, c.context))
             y.append(tag in turn.get("tags", []))
-            rule.append(features["rule"] == 1.0)  # what the rules alone decided
-            batches.append(batch_of(cid))
+            rule.append(c.cues["rule"] == 1.0)  # what the rules alone decided
+            batches.append(batch_of(c.conversation_id))
         self.rows, self.y, self.rule = rows, np.array(y, bool), np.array(rule, bool)
         self.batch = np.array(batches)
         self.split = np.array([split_of(b + "-") for b in batches])
@@ -81,11 +81,11 @@ class Candidates:
         return 2 * tp / max(1, tp + fp + gold)
 
 
-def collect() -> list:
+def collect() -> list[Candidate]:
     """Every candidate the scoring components see on the corpus, with its features."""
     nlp = make_nlp()
     pipes = [pipe for _name, pipe in nlp.pipeline if hasattr(pipe, "SCORED") and pipe.SCORED]
-    collected: list = []
+    collected: list[Candidate] = []
     for pipe in pipes:
         pipe.initialize()
         pipe.scorers, pipe.collected = {}, collected  # rules only: the candidates' cues as they are

@@ -422,6 +422,7 @@ class RestatementTagger(_ScoredComponent):
         self.any_feeling = self.feeling | self.feeling_2p
         self.phrase_first = frozenset(
             w for row in self.patterns if row["label"] == "_feeling_phrase" for w in _first_words(row["pattern"]))
+        self.feeling_cue_words = self.any_feeling | self.phrase_first  # where a reflection's evidence starts
         self._stems: dict[str, str] = {}
 
     def stem(self, word: str) -> str:
@@ -464,7 +465,7 @@ class RestatementTagger(_ScoredComponent):
         # content words said so far, by side (role when known, else speaker): each turn is
         # compared with everything the other side said before it
         said: dict[str | None, set[str]] = {}
-        last: dict[str | None, set[str]] = {}  # each side's latest turn
+        last: dict[str | None, set[str]] = {}  # each side's latest run of turns
         moved: dict[str | None, bool] = {}  # ... and whether it held an emotion word
         spans = []
         cues = _LazyCues(self, doc)
@@ -504,7 +505,7 @@ class RestatementTagger(_ScoredComponent):
                     found.extend(self._unit(doc, lowers, stems, start, end, other, asking, cues, overlap, idiom))
             if scoring and most >= candidate_min:
                 # a candidate: the rules found a restatement, or the turn takes up words from
-                # the other side's latest turn (restating reaches back only that far)
+                # the other side's latest run of turns (restating reaches back only that far)
                 rule = [sp for sp in found if sp.label_ == "restate_fact"]
                 if rule or not recent.isdisjoint(turn_stems):
                     found = self._score_fact(doc, index, lowers, punct, stems, parts, overlaps, other,
@@ -584,7 +585,7 @@ class RestatementTagger(_ScoredComponent):
         cue = {
             "rule": float(bool(rule)),
             "fact": float(any(sp.label_ == "restate_fact" for sp in found)),
-            "stirred": float(stirred),  # the other side's latest turn held an emotion word
+            "stirred": float(stirred),  # the other side's latest run of turns held an emotion word
             "formula": float(bool(lazy.spans("_empathy_formula", start, end))),
             "idiom": float(idiom),  # an empathy idiom begins in the turn (from the shared scan)
             "asks": float(asks),
@@ -596,8 +597,7 @@ class RestatementTagger(_ScoredComponent):
             return found
         if not decision:
             return [sp for sp in found if sp.label_ != "restate_feeling"]
-        cue_words = self.any_feeling | self.phrase_first
-        unit = next(((a, b) for a, b in parts if not cue_words.isdisjoint(lowers[a:b])), parts[0])
+        unit = next(((a, b) for a, b in parts if not self.feeling_cue_words.isdisjoint(lowers[a:b])), parts[0])
         return [*found, Span(doc, unit[0], unit[1], label="restate_feeling")]
 
     def _unit(self, doc: Doc, lowers: list[str], stems: list[str], start: int, end: int,

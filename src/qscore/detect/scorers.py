@@ -9,9 +9,10 @@ candidate turn by the rule cues they already compute plus the turn's words, and 
 regression trained on our labelled corpus (`scripts/train_scorers.py`, scikit-learn) makes the
 call:
 
-- `restate_fact`: turns with a unit sharing two or more content words with the other side;
-- `restate_feeling`: turns with an emotion word or an empathy-idiom opening, once the other
-  side has spoken;
+- `restate_fact`: turns where the rules found a restatement, or sharing a content word with the
+  other side's latest run of turns;
+- `restate_feeling`: turns with an emotion word or an empathy idiom, or answering an emotional
+  run of turns, once the other side has spoken;
 - `high_gain_question`: turns with an open question (its words only).
 
 Each model ships as reviewable JSON (`resources/scorer_<tag>.json`): a bias and one weight per
