@@ -1,6 +1,6 @@
 """Annotate throughput against spaCy's bare tokenizer over the same text, in the same run.
 
-    python scripts/bench_annotate.py [TRANSCRIPTS.jsonl] [--repeat 7]
+    python scripts/bench_annotate.py [TRANSCRIPTS.jsonl] [--repeat 7] [--gc-default]
 
 Default input: ../shared/data/swda/dev.jsonl (real telephone speech, 41,712 turns). Times the
 tokenizer alone over every turn's text (the baseline) and `qscore.annotate` (building
@@ -8,6 +8,8 @@ conversation Docs, running every detector, producing the turn records), interlea
 conversations at a time so that both see the same machine speed; prints the per-run times and
 the median over --repeat runs of the annotate / tokenizer ratio. Reading the file is done once,
 outside the timings. Targets: >= 5,000 turns/s and annotate time <= 4x the tokenizer's.
+`--gc-default` keeps Python's default garbage-collector thresholds inside annotate (which
+otherwise raises them per batch, `qscore.annotate._rare_collections`), to measure what that buys.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import statistics
 import time
 from pathlib import Path
 
+import qscore.annotate
 from qscore import read_transcripts
 from qscore.annotate import annotate
 from qscore.detect import make_pipeline
@@ -29,7 +32,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("path", nargs="?", default=str(DEFAULT))
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--gc-default", action="store_true",
+                        help="keep Python's default collector thresholds during annotate")
     args = parser.parse_args()
+    if args.gc_default:
+        qscore.annotate.BATCH_GC_THRESHOLDS = (0, 0)  # max(default, 0): the defaults stay
 
     convs = list(read_transcripts(args.path))
     texts = [t.text for c in convs for t in c.turns]

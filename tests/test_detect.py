@@ -122,6 +122,25 @@ def test_evidence_offsets_point_into_the_turn_text(nlp):
     assert agent["text"][slice(*agent["evidence"]["thanks"][0])] == "Thank you"
 
 
+def test_annotate_restores_the_callers_collector_thresholds(nlp):
+    """annotate runs the garbage collector less often per batch; the caller's code, between
+    yielded conversations, sees its own thresholds again."""
+    import gc
+    before = gc.get_threshold()
+    convs = [Conversation(f"g{i}", [Turn("Sam", "How can I help?", role="agent"),
+                                    Turn("Cara", "my parcel is late", role="customer")]) for i in range(3)]
+    seen = []
+    try:
+        gc.set_threshold(1234, 11, 12)
+        for records in annotate(convs, nlp, batch_size=2):
+            seen.append(gc.get_threshold())
+            assert records[0]["tags"] == ["open_question"]
+    finally:
+        after = gc.get_threshold()
+        gc.set_threshold(*before)
+    assert seen == [(1234, 11, 12)] * 3 and after == (1234, 11, 12)
+
+
 def test_components_in_a_users_own_pipeline():
     nlp = spacy.blank("en")
     nlp.add_pipe("qscore_questions")
