@@ -96,7 +96,7 @@ def test_validate_command_prints_the_counts():
 
     result = CliRunner().invoke(app, ["validate", str(CORPUS_DIR)])
     assert result.exit_code == 0, result.output
-    assert "1178 conversations" in result.output and "133 agents" in result.output
+    assert "1426 conversations" in result.output and "161 agents" in result.output
     for heading in ("level", "channel", "domain", "hard_case", "tag"):
         assert heading in result.output
     assert "valid" in result.output

@@ -17,8 +17,8 @@ from typing import Any
 from .detect import TAGS
 
 CORPUS_DIR = Path(__file__).resolve().parents[2] / "corpora" / "service"
-SPLITS = {"dev": ("a", "b", "c", "d", "g", "h", "i", "j", "l", "m", "n", "o", "p", "q", "r"),
-          "test": ("e", "f", "k", "s")}
+SPLITS = {"dev": ("a", "b", "c", "d", "g", "h", "i", "j", "l", "m", "n", "o", "p", "q", "r", "t", "u", "v"),
+          "test": ("e", "f", "k", "s", "w")}
 HARD_CASES = ("polite_script", "empty_empathy", "terse_genuine", "honest_no", "short_super", "difficult_customer")
 CHANNELS = ("chat", "call")
 
