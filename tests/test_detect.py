@@ -238,7 +238,7 @@ def test_not_restate_feeling(reply):
     [
         "thats the part i want to sort for you how are you feeling about the move",  # after "you", mid-turn
         "its in the small print what would have helped you spot it",  # "what would have ..." mid-turn
-        "how does that sit with you",
+        "what are you hoping to get out of the day",  # an outcome the customer wants (guideline review)
         "can i ask how confident do you feel about the payments",
         "how are you finding the new tablet",
     ],
