@@ -411,7 +411,7 @@ class RestatementTagger(_ScoredComponent):
 
     def _wants(self, label: str) -> bool:
         return label in ("_restate_strong", "_restate_weak", "_action", "_feeling_frame", "_empathy_formula",
-                         "_feeling_phrase")
+                         "_feeling_phrase", "_reflect")
 
     def _setup(self) -> None:
         super()._setup()
@@ -477,6 +477,8 @@ class RestatementTagger(_ScoredComponent):
         # turns where an empathy idiom ("a lot to deal with") begins: from the shared pattern scan
         firsts = [t[0] for t in turns]
         idiom_turns = {bisect.bisect_right(firsts, m) - 1 for m in cues.starts("_feeling_phrase", 0, len(doc))}
+        # turns with a reflecting frame ("sounds like", "that makes sense", "no wonder"): feeling candidates
+        reflect_turns = {bisect.bisect_right(firsts, m) - 1 for m in cues.starts("_reflect", 0, len(doc))}
         asking_turns = {bisect.bisect_right(firsts, a) - 1 for a, _b in asking}  # turns holding an open question
         for index, ((turn_start, turn_end, role, speaker), parts) in enumerate(zip(turns, turn_units(doc))):
             side = role if role != "unknown" else speaker
@@ -510,8 +512,9 @@ class RestatementTagger(_ScoredComponent):
                 if rule or not recent.isdisjoint(turn_stems):
                     found = self._score_fact(doc, index, lowers, punct, stems, parts, overlaps, other,
                                              said.get(side, empty), recent, index in asking_turns, cues, found, rule)
-            if scoring and other and (emotional or stirred or idiom):
-                found = self._score_feeling(doc, index, lowers, punct, parts, stirred, idiom, recent,
+            reflects = index in reflect_turns
+            if scoring and other and (emotional or stirred or idiom or reflects):
+                found = self._score_feeling(doc, index, lowers, punct, parts, stirred, idiom, reflects, recent,
                                             index in asking_turns, cues,
                                             found)
             if found:
@@ -574,7 +577,8 @@ class RestatementTagger(_ScoredComponent):
         return [*found, Span(doc, parts[best][0], parts[best][1], label="restate_fact")]
 
     def _score_feeling(self, doc: Doc, index: int, lowers: list[str], punct: list[bool],
-                       parts: list[tuple[int, int]], stirred: bool, idiom: bool, recent: set[str], asks: bool,
+                       parts: list[tuple[int, int]], stirred: bool, idiom: bool, reflects: bool, recent: set[str],
+                       asks: bool,
                        lazy: _LazyCues, found: list[Span]) -> list[Span]:
         """Let the learned scorer decide restate_feeling for a turn with an emotion word or an
         empathy idiom (`feeling_scorer`); the evidence is the rules' span, else the first unit
@@ -588,6 +592,7 @@ class RestatementTagger(_ScoredComponent):
             "stirred": float(stirred),  # the other side's latest run of turns held an emotion word
             "formula": float(bool(lazy.spans("_empathy_formula", start, end))),
             "idiom": float(idiom),  # an empathy idiom begins in the turn (from the shared scan)
+            "reflect": float(reflects),  # a reflecting frame ("sounds like", "no wonder") in the turn
             "asks": float(asks),
             "you": min(sum(map(SECOND_PERSON.__contains__, words)), 3) / 3,
             "length": math.log1p(len(words)) / 4,
