@@ -41,8 +41,8 @@ PRUNE = 0.02  # weights smaller than this change no decision on our corpus: left
 ABOUT = {
     "restate_fact": "turns where the rules found a restatement, or sharing a content word with the other "
                     "side's latest run of turns",
-    "restate_feeling": "turns with an emotion word or an empathy idiom, or answering an emotional run of "
-                       "turns, once the other side has spoken",
+    "restate_feeling": "turns with an emotion word, an empathy idiom or a reflecting frame, or answering an "
+                       "emotional run of turns, once the other side has spoken",
     "high_gain_question": "turns with an open question (the open questions' words)",
 }
 

@@ -11,8 +11,9 @@ call:
 
 - `restate_fact`: turns where the rules found a restatement, or sharing a content word with the
   other side's latest run of turns;
-- `restate_feeling`: turns with an emotion word or an empathy idiom, or answering an emotional
-  run of turns, once the other side has spoken;
+- `restate_feeling`: turns with an emotion word, an empathy idiom or a reflecting frame ("sounds
+  like", "that makes sense", "no wonder"), or answering an emotional run of turns, once the other
+  side has spoken;
 - `high_gain_question`: turns with an open question (its words only).
 
 Each model ships as reviewable JSON (`resources/scorer_<tag>.json`): a bias and one weight per
