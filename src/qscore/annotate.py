@@ -68,8 +68,9 @@ def _rare_collections() -> Iterator[None]:
 
     Annotating allocates many small lists, sets and tuples that die young and form no cycles
     (reference counting frees them); at Python's default thresholds the collector still runs
-    every 700 allocations and walks the batch's live Docs each time: 8-10% of annotate time on
-    SwDA dev (`scripts/bench_annotate.py --gc-default` measures it). Nothing is disabled:
+    every 700 allocations and re-walks what the batch keeps alive: about 8% of annotate time on
+    SwDA dev in batches of 61 conversations, 1-4% in the benchmark's batches of eight
+    (`scripts/bench_annotate.py --gc-default` measures it). Nothing is disabled:
     collections still happen, less often, and the caller's code never runs under these settings
     (a batch's records are built before any is yielded)."""
     before = gc.get_threshold()

@@ -577,12 +577,12 @@ class RestatementTagger(_ScoredComponent):
         return [*found, Span(doc, parts[best][0], parts[best][1], label="restate_fact")]
 
     def _score_feeling(self, doc: Doc, index: int, lowers: list[str], punct: list[bool],
-                       parts: list[tuple[int, int]], stirred: bool, idiom: bool, reflects: bool, recent: set[str],
-                       asks: bool,
-                       lazy: _LazyCues, found: list[Span]) -> list[Span]:
-        """Let the learned scorer decide restate_feeling for a turn with an emotion word or an
-        empathy idiom (`feeling_scorer`); the evidence is the rules' span, else the first unit
-        holding such a word."""
+                       parts: list[tuple[int, int]], stirred: bool, idiom: bool, reflects: bool,
+                       recent: set[str], asks: bool, lazy: _LazyCues, found: list[Span]) -> list[Span]:
+        """Let the learned scorer decide restate_feeling for a turn with an emotion word, an
+        empathy idiom or a reflecting frame, or answering an emotional run (`feeling_scorer`); the
+        evidence is the rules' span, else the first unit holding an emotion or idiom word (else
+        the first unit)."""
         start, end = parts[0][0], parts[-1][1]
         rule = [sp for sp in found if sp.label_ == "restate_feeling"]
         words = _words(lowers, punct, start, end)
