@@ -474,12 +474,16 @@ class RestatementTagger(_ScoredComponent):
         rule_min, candidate_min = self.FACT_MIN_WITH_MARKER, self.FACT_CANDIDATE_MIN
         empty: set[str] = set()
         previous: str | None = None
-        # turns where an empathy idiom ("a lot to deal with") begins: from the shared pattern scan
         firsts = [t[0] for t in turns]
-        idiom_turns = {bisect.bisect_right(firsts, m) - 1 for m in cues.starts("_feeling_phrase", 0, len(doc))}
-        # turns with a reflecting frame ("sounds like", "that makes sense", "no wonder"): feeling candidates
-        reflect_turns = {bisect.bisect_right(firsts, m) - 1 for m in cues.starts("_reflect", 0, len(doc))}
-        asking_turns = {bisect.bisect_right(firsts, a) - 1 for a, _b in asking}  # turns holding an open question
+
+        def turns_holding(positions: Iterable[int]) -> set[int]:
+            return {bisect.bisect_right(firsts, p) - 1 for p in positions}
+
+        # from the shared pattern scan: turns where an empathy idiom ("a lot to deal with") begins,
+        # and turns with a reflecting frame ("sounds like", "no wonder"; feeling candidates)
+        idiom_turns = turns_holding(cues.starts("_feeling_phrase", 0, len(doc)))
+        reflect_turns = turns_holding(cues.starts("_reflect", 0, len(doc)))
+        asking_turns = turns_holding(a for a, _b in asking)  # turns holding an open question
         for index, ((turn_start, turn_end, role, speaker), parts) in enumerate(zip(turns, turn_units(doc))):
             side = role if role != "unknown" else speaker
             # everything the other side(s) said before; read-only below, so with two sides
@@ -515,8 +519,7 @@ class RestatementTagger(_ScoredComponent):
             reflects = index in reflect_turns
             if scoring and other and (emotional or stirred or idiom or reflects):
                 found = self._score_feeling(doc, index, lowers, punct, parts, stirred, idiom, reflects, recent,
-                                            index in asking_turns, cues,
-                                            found)
+                                            index in asking_turns, cues, found)
             if found:
                 spans.extend(found)
             brought = set(turn_stems)
