@@ -57,7 +57,7 @@ class Candidates:
             turn = gold[(c.conversation_id, c.turn_index)]
             if c.tag != tag or turn["role"] != "agent":
                 continue
-            rows.append(turn_features(c.words, c.cues, c.context))
+            rows.append(turn_features(c.words, c.cues, c.context, c.anchors))
             y.append(tag in turn.get("tags", []))
             rule.append(c.cues["rule"] == 1.0)  # what the rules alone decided
             batches.append(batch_of(c.conversation_id))

@@ -27,6 +27,21 @@ def test_direct_score_equals_the_feature_dict_model():
     assert scorer.probability(features) == pytest.approx(expected)
 
 
+def test_anchored_words_are_learned_across_anchors():
+    # "sounds stressful" and "sounds worrying" share "sounds @": a frame learned on one emotion
+    # word carries to the others
+    scorer = TurnScorer(0.0, {"a=sounds": 1.0, "m=sounds @": 2.0, "m=@ for": 0.5, "w=sounds": 0.25})
+    for emotion in ("stressful", "worrying"):
+        words = ["that", "sounds", emotion, "for", "you"]
+        features = turn_features(words, {}, anchors=[2])
+        assert {"a=that", "a=sounds", "m=sounds @", "m=@ for"} <= set(features)
+        assert "m=that sounds" not in features  # only pairs holding the anchor are masked
+        expected = 1 / (1 + math.exp(-(1.0 + 2.0 + 0.5 + 0.25)))
+        assert scorer.score(words, {}, anchors=[2]) == pytest.approx(expected)
+        assert scorer.probability(features) == pytest.approx(expected)
+    assert scorer.score(["that", "sounds", "stressful"], {}) == pytest.approx(1 / (1 + math.exp(-0.25)))
+
+
 @pytest.mark.parametrize("tag", SCORED_TAGS)
 def test_shipped_scorers_are_readable_and_trained_on_the_dev_side_only(tag):
     data = json.loads(resources.files("qscore.resources").joinpath(resource_name(tag)).read_text("utf-8"))

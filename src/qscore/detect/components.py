@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from itertools import compress
 from operator import not_
 from pathlib import Path
@@ -246,12 +246,13 @@ class _ScoredComponent(_ResourceComponent):
                 self.scorers[tag] = scorer
 
     def _decide(self, tag: str, doc: Doc, index: int, words: list[str], cues: dict[str, float],
-                context: Iterable[str] = ()) -> bool | None:
+                context: Iterable[str] = (), anchors: Sequence[int] = ()) -> bool | None:
         """The scorer's decision on one candidate turn (None: no scorer, keep the rules')."""
         if self.collected is not None:
-            self.collected.append(Candidate(tag, doc._.qscore_conversation_id, index, words, cues, list(context)))
+            self.collected.append(Candidate(tag, doc._.qscore_conversation_id, index, words, cues, list(context),
+                                            list(anchors)))
         scorer = self.scorers.get(tag)
-        return None if scorer is None else scorer.accepts(words, cues, context)
+        return None if scorer is None else scorer.accepts(words, cues, context, anchors)
 
     @property
     def scoring(self) -> bool:
@@ -589,6 +590,8 @@ class RestatementTagger(_ScoredComponent):
         start, end = parts[0][0], parts[-1][1]
         rule = [sp for sp in found if sp.label_ == "restate_feeling"]
         words = _words(lowers, punct, start, end)
+        any_feeling = self.any_feeling
+        anchors = [i for i, word in enumerate(words) if word in any_feeling]  # the emotion words
         cue = {
             "rule": float(bool(rule)),
             "fact": float(any(sp.label_ == "restate_fact" for sp in found)),
@@ -599,8 +602,9 @@ class RestatementTagger(_ScoredComponent):
             "asks": float(asks),
             "you": min(sum(map(SECOND_PERSON.__contains__, words)), 3) / 3,
             "length": math.log1p(len(words)) / 4,
+            "emotions": min(len(anchors), 3) / 3,
         }
-        decision = self._decide("restate_feeling", doc, index, words, cue, recent)
+        decision = self._decide("restate_feeling", doc, index, words, cue, recent, anchors)
         if decision is None or (decision and rule):
             return found
         if not decision:

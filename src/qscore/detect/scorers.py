@@ -13,7 +13,8 @@ call:
   other side's latest run of turns;
 - `restate_feeling`: turns with an emotion word, an empathy idiom or a reflecting frame ("sounds
   like", "that makes sense", "no wonder"), or answering an emotional run of turns, once the other
-  side has spoken;
+  side has spoken; the emotion words are anchors, so the words framing them ("sounds stressful",
+  "you must be worried", "I'm worried") are features whatever the emotion;
 - `high_gain_question`: turns with an open question (its words only).
 
 Each model ships as reviewable JSON (`resources/scorer_<tag>.json`): a bias and one weight per
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import NamedTuple
@@ -33,6 +34,8 @@ from typing import NamedTuple
 SCORED_TAGS = ("restate_fact", "restate_feeling", "high_gain_question")
 OPENING = 3  # a candidate's first words are features of their own ("so ...", "got it ...")
 ENDING = 3  # ... and so are its last ones ("... is that right", "... for you")
+ANCHOR_REACH = 2  # words before an anchor (an emotion word) that are features of their own
+ANCHOR = "@"  # an anchor in the masked word pairs ("sounds @", "@ about")
 
 
 def resource_name(tag: str) -> str:
@@ -48,6 +51,7 @@ class Candidate(NamedTuple):
     words: list[str]
     cues: dict[str, float]
     context: list[str]
+    anchors: list[int]
 
 
 class TurnScorer:
@@ -62,23 +66,31 @@ class TurnScorer:
         self.opening = [{k[3:]: w for k, w in weights.items() if k.startswith(f"f{i}=")} for i in range(OPENING)]
         self.ending = [{k[3:]: w for k, w in weights.items() if k.startswith(f"l{i}=")} for i in range(ENDING)]
         self.context = {k[2:]: w for k, w in weights.items() if k.startswith("c=")}
+        self.before = {k[2:]: w for k, w in weights.items() if k.startswith("a=")}
+        self.masked = {tuple(k[2:].split(" ")): w for k, w in weights.items() if k.startswith("m=")}
 
     def probability(self, features: dict[str, float]) -> float:
         weights = self.weights
         return _sigmoid(self.bias + sum(weights.get(name, 0.0) * value for name, value in features.items()))
 
-    def score(self, words: list[str], cues: dict[str, float], context: Iterable[str] = ()) -> float:
-        """`probability(turn_features(words, cues, context))`, computed directly."""
+    def score(self, words: list[str], cues: dict[str, float], context: Iterable[str] = (),
+              anchors: Sequence[int] = ()) -> float:
+        """`probability(turn_features(words, cues, context, anchors))`, computed directly."""
         z = self.bias + sum(self.cues.get(name, 0.0) * value for name, value in cues.items())
         z += sum(filter(None, map(self.context.get, set(context))))
         z += sum(filter(None, map(self.words.get, set(words))))
         z += sum(filter(None, map(self.pairs.get, set(zip(words, words[1:])))))
         z += sum(table.get(word, 0.0) for table, word in zip(self.opening, words))
         z += sum(table.get(word, 0.0) for table, word in zip(self.ending, reversed(words)))
+        if anchors:
+            before, pairs = _anchored(words, anchors)
+            z += sum(filter(None, map(self.before.get, before)))
+            z += sum(filter(None, map(self.masked.get, pairs)))
         return _sigmoid(z)
 
-    def accepts(self, words: list[str], cues: dict[str, float], context: Iterable[str] = ()) -> bool:
-        return self.score(words, cues, context) >= self.threshold
+    def accepts(self, words: list[str], cues: dict[str, float], context: Iterable[str] = (),
+                anchors: Sequence[int] = ()) -> bool:
+        return self.score(words, cues, context, anchors) >= self.threshold
 
     def to_json(self) -> str:
         return json.dumps({"bias": self.bias, "threshold": self.threshold, "weights": self.weights})
@@ -102,11 +114,33 @@ def load_scorer(tag: str, path: str | Path | None = None) -> TurnScorer | None:
                       float(data.get("threshold", 0.5)))
 
 
-def turn_features(words: list[str], cues: dict[str, float], context: Iterable[str] = ()) -> dict[str, float]:
+def _anchored(words: list[str], anchors: Sequence[int]) -> tuple[set[str], set[tuple[str, str]]]:
+    """The words just before each anchor, and the word pairs that hold an anchor with the anchor
+    masked: "sounds stressful" and "sounds worrying" both give "sounds @"."""
+    masked = list(words)
+    before = set()
+    for i in anchors:
+        masked[i] = ANCHOR
+        before.update(words[max(0, i - ANCHOR_REACH):i])
+    pairs = {pair for pair in zip(masked, masked[1:]) if ANCHOR in pair}
+    return before, pairs
+
+
+def turn_features(words: list[str], cues: dict[str, float], context: Iterable[str] = (),
+                  anchors: Sequence[int] = ()) -> dict[str, float]:
     """Features of one candidate: its cue values plus its words, word pairs, opening and ending words
-    (punctuation dropped, so typed and recognised text look alike), and the context words it
-    answers (the other side's latest turns, where the detector passes them)."""
+    (punctuation dropped, so typed and recognised text look alike), the context words it
+    answers (the other side's latest turns, where the detector passes them), and the words around
+    its anchors (positions in `words` of the words the tag turns on, where the detector passes
+    them): the words before each, and its word pairs with the anchor masked, so what frames an
+    emotion word is learned across all of them."""
     features = dict(cues)
+    if anchors:
+        before, pairs = _anchored(words, anchors)
+        for word in before:
+            features["a=" + word] = 1.0
+        for a, b in pairs:
+            features["m=" + a + " " + b] = 1.0
     for word in context:
         features["c=" + word] = 1.0
     for word in words:
