@@ -56,15 +56,24 @@ class Candidate(NamedTuple):
 
 class TurnScorer:
     """A linear model over `turn_features`; `score` computes the same value without building
-    the feature dict (word and word-pair weights are looked up directly)."""
+    the feature dict: the weights of a candidate's words, word pairs and opening and ending
+    words sit in one table (keyed by the word, the pair, or its position and word), so one
+    lookup per distinct key prices them all."""
 
     def __init__(self, bias: float, weights: dict[str, float], threshold: float = 0.5) -> None:
         self.bias, self.weights, self.threshold = bias, weights, threshold
         self.cues = {k: w for k, w in weights.items() if "=" not in k}
-        self.words = {k[2:]: w for k, w in weights.items() if k.startswith("w=")}
-        self.pairs = {tuple(k[2:].split(" ")): w for k, w in weights.items() if k.startswith("b=")}
-        self.opening = [{k[3:]: w for k, w in weights.items() if k.startswith(f"f{i}=")} for i in range(OPENING)]
-        self.ending = [{k[3:]: w for k, w in weights.items() if k.startswith(f"l{i}=")} for i in range(ENDING)]
+        self.table: dict[str | tuple, float] = {}
+        for name, weight in weights.items():
+            kind, _eq, value = name.partition("=")
+            if kind == "w":
+                self.table[value] = weight
+            elif kind == "b":
+                self.table[tuple(value.split(" "))] = weight
+            elif kind[:1] in ("f", "l") and kind[1:].isdigit():  # opening i: (i, word); ending i: (-1 - i, word)
+                position = int(kind[1:])
+                if position < (OPENING if kind[0] == "f" else ENDING):
+                    self.table[(position if kind[0] == "f" else -1 - position, value)] = weight
         self.context = {k[2:]: w for k, w in weights.items() if k.startswith("c=")}
         self.before = {k[2:]: w for k, w in weights.items() if k.startswith("a=")}
         self.masked = {tuple(k[2:].split(" ")): w for k, w in weights.items() if k.startswith("m=")}
@@ -76,12 +85,16 @@ class TurnScorer:
     def score(self, words: list[str], cues: dict[str, float], context: Iterable[str] = (),
               anchors: Sequence[int] = ()) -> float:
         """`probability(turn_features(words, cues, context, anchors))`, computed directly."""
-        z = self.bias + sum(self.cues.get(name, 0.0) * value for name, value in cues.items())
-        z += sum(filter(None, map(self.context.get, set(context))))
-        z += sum(filter(None, map(self.words.get, set(words))))
-        z += sum(filter(None, map(self.pairs.get, set(zip(words, words[1:])))))
-        z += sum(table.get(word, 0.0) for table, word in zip(self.opening, words))
-        z += sum(table.get(word, 0.0) for table, word in zip(self.ending, reversed(words)))
+        cue = self.cues.get
+        z = self.bias + sum([cue(name, 0.0) * value for name, value in cues.items()])
+        if context:
+            distinct = context if isinstance(context, set | frozenset) else set(context)
+            z += sum(filter(None, map(self.context.get, distinct)))
+        keys: set[str | tuple] = set(words)
+        keys.update(zip(words, words[1:]))
+        keys.update(enumerate(words[:OPENING]))
+        keys.update(zip(range(-1, -1 - ENDING, -1), reversed(words)))
+        z += sum(filter(None, map(self.table.get, keys)))
         if anchors:
             before, pairs = _anchored(words, anchors)
             z += sum(filter(None, map(self.before.get, before)))
