@@ -56,6 +56,19 @@ def test_not_questions_or_thanks(nlp, text):
     assert not tags_of(nlp, text) & {"open_question", "closed_question", "thanks"}
 
 
+@pytest.mark.parametrize(
+    ("text", "options"),
+    [
+        ("Refund or replacement: what would you prefer?", True),
+        ("I can refund it or send a replacement. Which would you like?", True),
+        ("so what would you like to happen next", False),  # asks for a wish, offers nothing
+        ("What would you like the note to say?", False),
+    ],
+)
+def test_offer_options_needs_a_choice(nlp, text, options):
+    assert ("offer_options" in tags_of(nlp, text)) is options
+
+
 def test_whole_turn_backchannel_is_not_a_question(nlp):
     assert "closed_question" not in tags_of(nlp, "oh really?")
     assert "closed_question" not in tags_of(nlp, "is that right?")

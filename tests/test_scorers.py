@@ -114,3 +114,16 @@ def test_collected_candidates_carry_the_rule_decision():
     next(annotate([_conversation()], nlp))
     assert {c.tag for c in collected} == set(SCORED_TAGS)
     assert all("rule" in c.cues and c.conversation_id == "fs1" and c.words for c in collected)
+
+
+def test_a_reflection_without_emotion_words_points_at_its_reflecting_frame():
+    # the evidence is the unit holding "that makes sense", not the thanks before it
+    conv = Conversation("r1", [
+        Turn("Cara", "the baby is up every two hours and we both work full time, we are so tired", role="customer"),
+        Turn("Sam", "Thank you. That makes sense, with the baby up every two hours and both of you at work.",
+             role="agent"),
+    ])
+    record = next(annotate([conv]))[1]
+    assert "restate_feeling" in record["tags"]
+    (start, end), = record["evidence"]["restate_feeling"]
+    assert record["text"][start:end].startswith("That makes sense")

@@ -369,11 +369,6 @@ class PhraseTagger(_ResourceComponent):
         return out
 
 
-def _first_words(pattern: list[dict]) -> list[str]:
-    lower = pattern[0].get("LOWER")
-    return list(lower.get("IN", [])) if isinstance(lower, dict) else [lower]
-
-
 def filter_spans_by_label(spans: list[Span]) -> list[Span]:
     """Overlapping matches of one label keep the longest (one piece of evidence each)."""
     by_label: dict[str, list[Span]] = {}
@@ -421,9 +416,6 @@ class RestatementTagger(_ScoredComponent):
         self.feeling_2p = self.lex["feeling_second_person"]
         self.frame_words = self.lex["feeling_frame"]
         self.any_feeling = self.feeling | self.feeling_2p
-        self.phrase_first = frozenset(
-            w for row in self.patterns if row["label"] == "_feeling_phrase" for w in _first_words(row["pattern"]))
-        self.feeling_cue_words = self.any_feeling | self.phrase_first  # where a reflection's evidence starts
         self._stems: dict[str, str] = {}
 
     def stem(self, word: str) -> str:
@@ -585,8 +577,8 @@ class RestatementTagger(_ScoredComponent):
                        recent: set[str], asks: bool, lazy: _LazyCues, found: list[Span]) -> list[Span]:
         """Let the learned scorer decide restate_feeling for a turn with an emotion word, an
         empathy idiom or a reflecting frame, or answering an emotional run (`feeling_scorer`); the
-        evidence is the rules' span, else the first unit holding an emotion or idiom word (else
-        the first unit)."""
+        evidence is the rules' span, else the unit where its first emotion word, empathy idiom or
+        reflecting frame is (else the first unit)."""
         start, end = parts[0][0], parts[-1][1]
         rule = [sp for sp in found if sp.label_ == "restate_feeling"]
         words = _words(lowers, punct, start, end)
@@ -609,7 +601,10 @@ class RestatementTagger(_ScoredComponent):
             return found
         if not decision:
             return [sp for sp in found if sp.label_ != "restate_feeling"]
-        unit = next(((a, b) for a, b in parts if not self.feeling_cue_words.isdisjoint(lowers[a:b])), parts[0])
+        marks = [i for i in range(start, end) if lowers[i] in any_feeling]
+        marks += lazy.starts("_feeling_phrase", start, end) + lazy.starts("_reflect", start, end)
+        first = min(marks, default=start)
+        unit = next(((a, b) for a, b in parts if a <= first < b), parts[0])
         return [*found, Span(doc, unit[0], unit[1], label="restate_feeling")]
 
     def _unit(self, doc: Doc, lowers: list[str], stems: list[str], start: int, end: int,
