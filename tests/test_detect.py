@@ -316,6 +316,16 @@ def test_pattern_matcher_quantifiers_agree_with_spacys_matcher():
         "which route is it",
         "ive got the letter here talk me through what you think theyre referring to",
         "can you tell me a bit about how its been going for him",
+        # a free wh-word inside a run-on turn asks as it does at a clause start
+        "okay nc 455 yesterday seven hours late what happened for you while you waited",
+        "that could be perfect then which days are your early shifts",
+        "that sounds about right how long are your evenings in the cab usually",
+        "hello skylark air youre speaking to kofi whats on your mind",
+        "ive added a note so the fee cant be reapplied whats been the worst part of this for you",
+        "seeing her on there is rough though what bothers you most about it",
+        "a lot to handle at once who else is involved in sorting his affairs",
+        "before i go through it talk me through what youve found",
+        "congratulations on the new job tell me a bit about the move",
     ],
 )
 def test_open_questions_in_run_on_speech(nlp, text):
@@ -329,6 +339,10 @@ def test_open_questions_in_run_on_speech(nlp, text):
         "i know what would help",  # embedded after "know"
         "and there are people who would get really cross",  # a relative clause
         "so do we",  # an echo, no wh-word before it
+        "i can book you in for tuesday which helps a lot with the school run",  # "which" + verb: relative
+        "thats what happened with the last one too",  # after a fused "is": a free relative
+        "we set something up what matters most is that you can live with it",  # a pseudo-cleft
+        "the form on the website asks what amount to pay each month",  # wh + noun + "to": embedded
     ],
 )
 def test_wh_words_that_do_not_ask(nlp, text):

@@ -28,6 +28,16 @@ NOT_BEFORE_ELLIPSIS = frozenset({"or", "and", "than", "of", "for", "about", "not
 GOVERNORS = frozenset({"to", "if", "whether", "than", "as"})
 # ... and, for a wh-word, prepositions too ("a handle on WHAT is happening", "the part THAT ...")
 WH_GOVERNORS = GOVERNORS | {"of", "about", "for", "on", "in", "at", "that"}
+# a wh-word after a fused "is" is a free relative, not a question ("thats what happened")
+FUSED_BE = frozenset({"thats", "its", "heres", "theres", "whats", "hes", "shes", "is", "was", "like", "just"})
+# "is"/"was" after a wh-subject and its verb: a pseudo-cleft ("what happened was", "what matters is")
+CLEFT_BE = frozenset({"is", "was", "s", "'s", "isnt", "wasnt"})
+# after a fused wh-word ("whats", "whos") inside a run-on unit: a question
+FUSED_WH_NEXT = frozenset({"on", "in", "up", "wrong", "been", "gone", "got", "made", "brought", "else",
+                           "happened", "different", "important", "most", "best", "the", "your", "ur",
+                           "his", "her", "their", "this", "that"})
+# objects after a wh-subject's verb: "what worries YOU", "what got HIM into it"
+OBJECTS = frozenset({"you", "your", "him", "her", "them", "most", "me", "us"})
 OFFER_CUES = frozenset({"or", "options", "choices", "alternatives", "either"})
 PUNCTUATED_BY = frozenset({".", ",", "?", "!"})
 MODALS = frozenset({"can", "could", "would", "will", "shall", "should", "may", "might", "ca", "wo"})
@@ -311,6 +321,9 @@ class QuestionFinder:
         # inside a run-on unit: only unambiguous inversions count
         if prev in self.embedding or prev in self.aux or prev in self.neg or prev in GOVERNORS:
             return None
+        if word in ("walk", "talk", "run") and n1 in ("me", "us") and n2 == "through" or (
+                word == "tell" and n1 == "me" and n2 in ("a", "more", "about")):
+            return "open"  # "... talk me through what you see", "... new job tell me a bit about the move"
         if prev in self.pron_subject and word not in MODALS and word not in self.wh:
             return None  # "i HAVE you down", "that IS it": subject before the verb
         if word in self.wh and n1 in self.aux and (n2 in PERSONAL or n2 in DEMONSTRATIVE or n2 == "be" or (
@@ -323,8 +336,30 @@ class QuestionFinder:
             return "open"  # "... aisha speaking whats happened", "... whats going on"
         if word == "what" and n1 in MODALS and n2 and n2 not in self.aux and self._free_wh(w, k):
             return "open"  # "... before i book what would make this right for you": the wh-word is the subject
-        if word in ("walk", "talk", "run") and n1 in ("me", "us") and n2 == "through":
-            return "open"  # "... talk me through what you see"
+        if prev not in FUSED_BE and self._free_wh(w, k):
+            # a free wh-word inside a run-on unit asks as it does at a clause start:
+            # "... seven hours late what happened for you", "... which shop is nearest you",
+            # "... how long are your evenings", "... whats on your mind"; a pseudo-cleft does not
+            # ("... what happened was", "... what matters is")
+            if word in ("what", "which", "whose") and n1 in self.what_next and n2 != "to":
+                verb = n1.endswith(("s", "ed")) or n1 in ("brought", "made", "went")
+                if word == "which" and verb:
+                    return None  # "... which helps a lot", "... which comes to £40": a relative
+                n3 = w[k + 3] if k + 3 < len(w) else ""
+                if verb and (n2 in CLEFT_BE or (n2 in ("most", "more") and n3 in CLEFT_BE)):
+                    return None
+                return "open"
+            if word == "how" and n1 in self.how_next and n1 not in self.aux and n1 != "about" and (
+                    n2 in self.aux or n2 == "of"):
+                return "open"
+            if word in ("what", "who") and n1 in ("s", "'s") and (n2 in FUSED_WH_NEXT or (
+                    len(n2) > 4 and n2.endswith("ing"))):
+                return "open"  # "... whats on your mind", "... whos living there" (what + 's)
+            if word == "what" and n2 in OBJECTS and len(n1) > 4 and n1.endswith(("s", "ed")) or (
+                    word == "who" and n1 == "else"):
+                return "open"  # "... what bothers you most", "... who else is involved"
+            if word in self.wh_fused and (n1 in FUSED_WH_NEXT or (len(n1) > 4 and n1.endswith(("ing", "ed")))):
+                return "open"
 
         subject_next = n1 in PERSONAL or n1 in DEMONSTRATIVE
         # a final inversion counts after a fronted wh-phrase: "which route is it", "how old is she"
