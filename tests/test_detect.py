@@ -335,6 +335,35 @@ def test_open_questions_in_run_on_speech(nlp, text):
 @pytest.mark.parametrize(
     "text",
     [
+        "anything else",  # a whole elliptical question, not an abandoned fragment
+        "lovely anything else",
+        "and your date of birth",  # a bare data request in speech
+        "thanks stuart and the postcode",
+        "okay your name and the mobile number",
+        "email on the account",
+        "new tracking comes by email within the hour that all good",
+    ],
+)
+def test_closed_questions_in_speech_without_a_question_form(nlp, text):
+    assert "closed_question" in tags_of(nlp, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i didnt care about the program or anything else",  # the end of a list
+        "there is so much prejudice still there",
+        "give them your pen number",  # an instruction
+        "ill send it to your email and the address",  # a statement: it has a subject
+    ],
+)
+def test_short_endings_that_do_not_ask(nlp, text):
+    assert "closed_question" not in tags_of(nlp, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "we have got to get a handle on what is happening",  # governed by "on": not asked
         "i know what would help",  # embedded after "know"
         "and there are people who would get really cross",  # a relative clause

@@ -38,6 +38,8 @@ FUSED_WH_NEXT = frozenset({"on", "in", "up", "wrong", "been", "gone", "got", "ma
                            "his", "her", "their", "this", "that"})
 # objects after a wh-subject's verb: "what worries YOU", "what got HIM into it"
 OBJECTS = frozenset({"you", "your", "him", "her", "them", "most", "me", "us"})
+# words that may open a bare data request besides determiners and the data words themselves
+DATA_OPENERS = frozenset({"date", "first", "full", "best", "phone", "last", "just", "contact", "home"})
 OFFER_CUES = frozenset({"or", "options", "choices", "alternatives", "either"})
 PUNCTUATED_BY = frozenset({".", ",", "?", "!"})
 MODALS = frozenset({"can", "could", "would", "will", "shall", "should", "may", "might", "ca", "wo"})
@@ -50,7 +52,11 @@ BE_THAT_NEXT = frozenset({"right", "correct", "ok", "okay", "alright", "all", "f
 DETERMINERS = frozenset({"the", "your", "ur", "my", "his", "her", "their", "our", "a", "an", "this", "that"})
 OPTION_WORDS = frozenset({"options", "choices", "alternatives", "either"})
 NOT_OPTION = frozenset({"not", "so", "something", "anything", "whatever", "two", "less", "more", "else"})
-STRONG_ELLIPTICAL = frozenset({"anything else", "anything further", "any other", "any questions",
+# strong elliptical questions that are whole on their own ("anything else", not "any other")
+COMPLETE_ELLIPTICAL = frozenset({("anything", "else"), ("anything", "further"), ("any", "questions"),
+                                 ("still", "there")})
+STRONG_ELLIPTICAL = frozenset({"anything else", "anything further", "any other", "that all okay", "that all ok",
+                               "that all good", "that all alright", "any questions",
                                "any more questions", "still there", "still with me", "want me to",
                                "you want me to", "shall we", "want us to"})
 
@@ -110,6 +116,7 @@ class QuestionFinder:
         self.high_gain_pairs = lex["high_gain_pairs"]
         self.elliptical = lex["elliptical"]
         self.embedding = lex["embedding"]
+        self.data_words = lex["data_request"]
         # words that can begin a question form: every other word is skipped at once
         self.triggers = self.wh | self.wh_fused | self.aux | self.request_verb
         self.elliptical_first = frozenset(p.split()[0] for p in self.elliptical)
@@ -123,7 +130,7 @@ class QuestionFinder:
             words = tuple(phrase.split())
             sequences.setdefault(len(words), set()).add(words)
         self.high_gain_sequences = {n: frozenset(v) for n, v in sorted(sequences.items())}
-        self.relevant = self.triggers | self.tag_final | self.elliptical_first
+        self.relevant = self.triggers | self.tag_final | self.elliptical_first | self.data_words
 
     # -- public -------------------------------------------------------------------------------
     def find(self, lowers: list[str], punct: list[bool], start: int, end: int,
@@ -220,8 +227,14 @@ class QuestionFinder:
                 if onsets and k - onsets[-1][0] <= 1:
                     continue  # "or do you", "um what": one question
                 onsets.append((k, kind))
+        whole = False  # asked however short: "anything else", "lovely anything else", "and the postcode"
         if not onsets:
             kind = self._tag_question(w, strict) or self._elliptical(w, soft, has_qmark)
+            if kind is None:
+                kind = self._data_request(w, has_qmark)
+                whole = kind is not None
+            else:
+                whole = tuple(w[kind[0]:]) in COMPLETE_ELLIPTICAL and self.marker.issuperset(w[:kind[0]])
             if kind:
                 onsets.append(kind)
             elif has_qmark:
@@ -234,8 +247,8 @@ class QuestionFinder:
         for n, (k, kind) in enumerate(onsets):
             stop = onsets[n + 1][0] if n + 1 < len(onsets) else len(w)
             span_words = w[k:stop]
-            if not has_qmark and len(span_words) <= 2 and stop == len(w):
-                continue  # "well what do", "what kind": abandoned, not asked
+            if not has_qmark and len(span_words) <= 2 and stop == len(w) and not whole:
+                continue  # "well what do", "what kind", "... or anything else": abandoned or a list's end
             if whole_turn and has_qmark and len(w) == 2 and w[-1] == "what":
                 continue  # "a what?", "the what?": a request to repeat
             if kind == "open" and w[k] in ("which", "what") and (
@@ -450,6 +463,22 @@ class QuestionFinder:
                 if tuple(w[k:k + size]) in phrases:
                     return (k, "closed")
         return None
+
+    def _data_request(self, w: list[str], has_qmark: bool) -> tuple[int, str] | None:
+        """A short unit that ends in a bare data noun phrase after its markers: "and your date of
+        birth", "thanks stuart and the postcode", "email on the account". Statements have a
+        subject ("i'll send it to the address"), so a personal pronoun rules it out."""
+        if has_qmark or len(w) > 10 or self.data_words.isdisjoint(w) or not PERSONAL.isdisjoint(w):
+            return None
+        marker = self.marker
+        j = max((i + 1 for i, x in enumerate(w) if x in marker), default=0)
+        tail = w[j:]
+        if tail and tail[-1] == "please":
+            tail = tail[:-1]
+        if not 1 <= len(tail) <= 5 or self.data_words.isdisjoint(tail) or tail[-1] in DETERMINERS or not (
+                tail[0] in DETERMINERS or tail[0] in self.data_words or tail[0] in DATA_OPENERS):
+            return None  # "give them your pen number": an instruction, not a request for data
+        return (j, "closed") if j < len(w) else None
 
     def _offers_choice(self, words: list[str]) -> bool:
         return any(x == "or" and i > 1 and words[i + 1] not in NOT_OPTION for i, x in enumerate(words[:-1]))
