@@ -341,7 +341,6 @@ def test_open_questions_in_run_on_speech(nlp, text):
         "thanks stuart and the postcode",
         "okay your name and the mobile number",
         "email on the account",
-        "new tracking comes by email within the hour that all good",
     ],
 )
 def test_closed_questions_in_speech_without_a_question_form(nlp, text):

@@ -55,8 +55,7 @@ NOT_OPTION = frozenset({"not", "so", "something", "anything", "whatever", "two",
 # strong elliptical questions that are whole on their own ("anything else", not "any other")
 COMPLETE_ELLIPTICAL = frozenset({("anything", "else"), ("anything", "further"), ("any", "questions"),
                                  ("still", "there")})
-STRONG_ELLIPTICAL = frozenset({"anything else", "anything further", "any other", "that all okay", "that all ok",
-                               "that all good", "that all alright", "any questions",
+STRONG_ELLIPTICAL = frozenset({"anything else", "anything further", "any other", "any questions",
                                "any more questions", "still there", "still with me", "want me to",
                                "you want me to", "shall we", "want us to"})
 
@@ -130,7 +129,7 @@ class QuestionFinder:
             words = tuple(phrase.split())
             sequences.setdefault(len(words), set()).add(words)
         self.high_gain_sequences = {n: frozenset(v) for n, v in sorted(sequences.items())}
-        self.relevant = self.triggers | self.tag_final | self.elliptical_first | self.data_words
+        self.relevant = self.triggers | self.tag_final | self.elliptical_first
 
     # -- public -------------------------------------------------------------------------------
     def find(self, lowers: list[str], punct: list[bool], start: int, end: int,
@@ -160,8 +159,9 @@ class QuestionFinder:
     def _unit(self, lowers: list[str], punct: list[bool], start: int, end: int, whole_turn: bool) -> list[Question]:
         segment = lowers[start:end]
         has_qmark = not QMARKS.isdisjoint(segment)
-        if not has_qmark and self.relevant.isdisjoint(segment):
-            return []  # no word that can begin, end or be a question, and no "?"
+        if not has_qmark and self.relevant.isdisjoint(segment) and (
+                len(segment) > 10 or self.data_words.isdisjoint(segment)):
+            return []  # no word that can begin, end or be a question, no "?", no short data request
         if self._punctuated and not has_qmark and not self._may_ask(lowers, punct, start, end, segment):
             return []
         if True in punct[start:end]:
@@ -349,7 +349,7 @@ class QuestionFinder:
             return "open"  # "... aisha speaking whats happened", "... whats going on"
         if word == "what" and n1 in MODALS and n2 and n2 not in self.aux and self._free_wh(w, k):
             return "open"  # "... before i book what would make this right for you": the wh-word is the subject
-        if prev not in FUSED_BE and self._free_wh(w, k):
+        if (word in self.wh or word in self.wh_fused) and prev not in FUSED_BE and self._free_wh(w, k):
             # a free wh-word inside a run-on unit asks as it does at a clause start:
             # "... seven hours late what happened for you", "... which shop is nearest you",
             # "... how long are your evenings", "... whats on your mind"; a pseudo-cleft does not
