@@ -19,10 +19,10 @@ from qscore.metrics import PRF, tag_scores
 FLOORS = {
     # the learned scorers (restate_fact, restate_feeling, high_gain_question) are trained on the
     # dev side, so their dev figures are in-sample: the test side is the figure that matters there
-    "dev": {"open_question": 0.91, "closed_question": 0.88, "thanks": 0.97, "bridge": 0.81,
+    "dev": {"open_question": 0.93, "closed_question": 0.9, "thanks": 0.97, "bridge": 0.81,
             "restate_fact": 0.9, "restate_feeling": 0.92, "high_gain_question": 0.9},
-    "test": {"open_question": 0.91, "closed_question": 0.88, "thanks": 0.97, "bridge": 0.86,
-             "restate_fact": 0.77, "restate_feeling": 0.79, "high_gain_question": 0.73},
+    "test": {"open_question": 0.92, "closed_question": 0.89, "thanks": 0.97, "bridge": 0.86,
+             "restate_fact": 0.77, "restate_feeling": 0.79, "high_gain_question": 0.75},
 }
 
 
