@@ -63,6 +63,11 @@ def test_not_questions_or_thanks(nlp, text):
         ("I can refund it or send a replacement. Which would you like?", True),
         ("so what would you like to happen next", False),  # asks for a wish, offers nothing
         ("What would you like the note to say?", False),
+        ("Dr Malik has Wednesday at 12:30 or Friday at 8:45. Which suits?", True),
+        ("i can do thursday at eight forty or friday at one ten which works better", True),
+        ("would you like her to ring you or would you rather come in", True),
+        ("the puma sits higher which is easier on your knees", False),  # a relative clause
+        ("eleven here is seven there which works quite well", False),
     ],
 )
 def test_offer_options_needs_a_choice(nlp, text, options):
