@@ -141,6 +141,8 @@ class QuestionFinder:
         # text a sentence without "?" is rarely a question, so there only a question form at the
         # start of the sentence counts (a recogniser's text has no punctuation at all).
         words = lowers[start:end]
+        if self.relevant.isdisjoint(words) and QMARKS.isdisjoint(words) and self.data_words.isdisjoint(words):
+            return found  # no word that can begin, end or be a question in any unit, no "?"
         self._punctuated = not PUNCTUATED_BY.isdisjoint(words)
         self._offer_at = end
         if not OFFER_CUES.isdisjoint(words):
