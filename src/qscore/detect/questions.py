@@ -28,7 +28,7 @@ NOT_BEFORE_ELLIPSIS = frozenset({"or", "and", "than", "of", "for", "about", "not
 GOVERNORS = frozenset({"to", "if", "whether", "than", "as"})
 # ... and, for a wh-word, prepositions too ("a handle on WHAT is happening", "the part THAT ...")
 WH_GOVERNORS = GOVERNORS | {"of", "about", "for", "on", "in", "at", "that"}
-# a wh-word after a fused "is" is a free relative, not a question ("thats what happened")
+# a wh-word after a fused "is" (or "like", "just") is a free relative, not a question ("thats what happened")
 FUSED_BE = frozenset({"thats", "its", "heres", "theres", "whats", "hes", "shes", "is", "was", "like", "just"})
 # "is"/"was" after a wh-subject and its verb: a pseudo-cleft ("what happened was", "what matters is")
 CLEFT_BE = frozenset({"is", "was", "s", "'s", "isnt", "wasnt"})
@@ -336,7 +336,7 @@ class QuestionFinder:
         # inside a run-on unit: only unambiguous inversions count
         if prev in self.embedding or prev in self.aux or prev in self.neg or prev in GOVERNORS:
             return None
-        if word in ("walk", "talk", "run") and n1 in ("me", "us") and n2 == "through" or (
+        if (word in ("walk", "talk", "run") and n1 in ("me", "us") and n2 == "through") or (
                 word == "tell" and n1 == "me" and n2 in ("a", "more", "about")):
             return "open"  # "... talk me through what you see", "... new job tell me a bit about the move"
         if prev in self.pron_subject and word not in MODALS and word not in self.wh:
@@ -370,7 +370,7 @@ class QuestionFinder:
             if word in ("what", "who") and n1 in ("s", "'s") and (n2 in FUSED_WH_NEXT or (
                     len(n2) > 4 and n2.endswith("ing"))):
                 return "open"  # "... whats on your mind", "... whos living there" (what + 's)
-            if word == "what" and n2 in OBJECTS and len(n1) > 4 and n1.endswith(("s", "ed")) or (
+            if (word == "what" and n2 in OBJECTS and len(n1) > 4 and n1.endswith(("s", "ed"))) or (
                     word == "who" and n1 == "else"):
                 return "open"  # "... what bothers you most", "... who else is involved"
             if word in self.wh_fused and (n1 in FUSED_WH_NEXT or (len(n1) > 4 and n1.endswith(("ing", "ed")))):
