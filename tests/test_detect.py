@@ -224,6 +224,10 @@ def test_statistical_model_is_optional():
         "terrible timing with the exams this week",
         "i know it can all feel a bit much with the exams on top",
         "youre juggling the boiler and the exams at once",
+        "oh no thats rubbish with the exams this week",
+        "that would keep anyone up at night with exams coming",
+        "and the boiler on top of everything",
+        "you must be sick of that boiler by now",
     ],
 )
 def test_restate_feeling_idioms(rules_nlp, reply):
