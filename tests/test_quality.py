@@ -22,7 +22,7 @@ FLOORS = {
     "dev": {"open_question": 0.93, "closed_question": 0.9, "thanks": 0.97, "bridge": 0.81,
             "restate_fact": 0.9, "restate_feeling": 0.92, "high_gain_question": 0.9},
     "test": {"open_question": 0.92, "closed_question": 0.89, "thanks": 0.97, "bridge": 0.86,
-             "restate_fact": 0.77, "restate_feeling": 0.79, "high_gain_question": 0.75},
+             "restate_fact": 0.77, "restate_feeling": 0.8, "high_gain_question": 0.75},
 }
 
 
