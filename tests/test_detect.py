@@ -335,6 +335,8 @@ def test_pattern_matcher_quantifiers_agree_with_spacys_matcher():
         "a lot to handle at once who else is involved in sorting his affairs",
         "before i go through it talk me through what youve found",
         "congratulations on the new job tell me a bit about the move",
+        "shes caring thirty five hours so she probably can what matters most to you about the house",
+        "i can time it for the first of march so you dont whats most important to you in all this",
     ],
 )
 def test_open_questions_in_run_on_speech(nlp, text):
@@ -378,6 +380,7 @@ def test_short_endings_that_do_not_ask(nlp, text):
         "so do we",  # an echo, no wh-word before it
         "i can book you in for tuesday which helps a lot with the school run",  # "which" + verb: relative
         "thats what happened with the last one too",  # after a fused "is": a free relative
+        "it isnt what happened to the last one",  # after "is" + not: still governed
         "we set something up what matters most is that you can live with it",  # a pseudo-cleft
         "the form on the website asks what amount to pay each month",  # wh + noun + "to": embedded
     ],

@@ -20,6 +20,7 @@ from .lexicon import Lexicon
 QMARKS = frozenset({"?", "?!", "!?", "??", "???"})
 UNIT_END = frozenset({".", "!", "?", ";", "...", "…", "?!", "!?", "??", "!!"})
 SOFT_BREAK = frozenset({",", "-", "--", "—", "–", ":", "(", ")", '"'})
+DO_MODALS = frozenset({"do", "does", "did", "ca", "wo", "could", "would", "should", "can", "will"})
 DO_HAVE = frozenset({"do", "have", "has", "had", "dont", "havent", "hasnt", "hadnt"})
 PERSONAL = frozenset({"i", "you", "u", "ya", "we", "they", "he", "she", "it", "y'all"})
 NOT_BEFORE_ELLIPSIS = frozenset({"or", "and", "than", "of", "for", "about", "nothing", "like", "do", "did",
@@ -58,6 +59,16 @@ COMPLETE_ELLIPTICAL = frozenset({("anything", "else"), ("anything", "further"), 
 STRONG_ELLIPTICAL = frozenset({"anything else", "anything further", "any other", "any questions",
                                "any more questions", "still there", "still with me", "want me to",
                                "you want me to", "shall we", "want us to"})
+
+
+def _ends_verb_phrase(w: list[str], k: int) -> bool:
+    """The words before `w[k]` end a clause on a bare modal or "do"-negation ("... she probably
+    can", "... so you dont"): nothing there governs a wh-word that follows, unlike "is what" or
+    "isnt what"."""
+    prev = w[k - 1] if k else ""
+    if prev in MODALS:
+        return True
+    return prev in ("nt", "n't", "not") and k >= 2 and w[k - 2] in DO_MODALS
 
 
 def units(lowers: list[str], punct: list[bool], start: int, end: int) -> list[tuple[int, int]]:
@@ -285,7 +296,8 @@ class QuestionFinder:
         """A wh-word inside a run-on unit that can open a question: not governed by the word
         before it ("i know what", "is what", "to which")."""
         prev = w[m - 1] if m else ""
-        return not (prev in self.embedding or prev in self.aux or prev in self.neg or prev in WH_GOVERNORS)
+        return not (prev in self.embedding or prev in self.aux or prev in self.neg or prev in WH_GOVERNORS) or (
+            _ends_verb_phrase(w, m))
 
     def _is_backchannel(self, w: list[str], has_qmark: bool) -> bool:
         if self.backchannel.issuperset(w):
@@ -334,7 +346,8 @@ class QuestionFinder:
                 return "open"
             return None
         # inside a run-on unit: only unambiguous inversions count
-        if prev in self.embedding or prev in self.aux or prev in self.neg or prev in GOVERNORS:
+        if (prev in self.embedding or prev in self.aux or prev in self.neg or prev in GOVERNORS) and not (
+                word in self.wh and _ends_verb_phrase(w, k)):
             return None
         if (word in ("walk", "talk", "run") and n1 in ("me", "us") and n2 == "through") or (
                 word == "tell" and n1 == "me" and n2 in ("a", "more", "about")):
